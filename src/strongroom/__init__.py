@@ -1,0 +1,1 @@
+"""Strongroom: a Database-as-a-Service speaking the OpenStack Trove v1.0 API."""

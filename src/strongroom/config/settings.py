@@ -1,0 +1,155 @@
+"""The settings model: one section per concern, every option with a default and help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Section):
+    url: str = Field(
+        "",
+        description="SQLAlchemy URL of the control DB; empty means SQLite in the state dir "
+        "(e.g. postgresql+psycopg://user:pw@host/db).",
+    )
+    pool_size: int = Field(5, ge=1, le=100, description="Connections kept open (PostgreSQL).")
+
+
+class ApiSettings(Section):
+    host: str = Field("127.0.0.1", description="Address the Trove API listens on.")
+    port: int = Field(8779, ge=1, le=65535, description="Port of the Trove API.")
+    public_url: str = Field(
+        "", description="Base URL clients reach the API at; empty means http://host:port."
+    )
+    max_page_size: int = Field(1000, ge=1, description="Largest `limit` a list accepts.")
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class IdentitySettings(Section):
+    mode: Literal["builtin"] = Field(
+        "builtin", description="`builtin`: the embedded Keystone v3 subset."
+    )
+    host: str = Field("127.0.0.1", description="Address the built-in identity listens on.")
+    port: int = Field(5000, ge=1, le=65535, description="Port of the built-in identity.")
+    public_url: str = Field("", description="Base URL of identity; empty means http://host:port.")
+    token_ttl_seconds: int = Field(
+        3600, ge=60, le=7 * 86400, description="Lifetime of an issued token."
+    )
+    region: str = Field("RegionOne", description="Region name in the service catalog.")
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class WorkerSettings(Section):
+    lease_seconds: float = Field(
+        30.0, gt=0, description="A claimed job is another worker's after this long unrenewed."
+    )
+    poll_seconds: float = Field(0.5, gt=0, description="Idle wait between queue polls.")
+    step_retry_limit: int = Field(
+        3, ge=0, description="Retries of a step that failed with a retryable error."
+    )
+    step_retry_backoff_seconds: float = Field(
+        1.0, ge=0, description="First retry delay; doubles per attempt."
+    )
+    crash_after_checkpoint: int | None = Field(
+        None,
+        ge=1,
+        description="Fault injection for crash tests: the worker SIGKILLs itself right after "
+        "its Nth checkpoint. Never set in production.",
+    )
+
+
+class QuotaSettings(Section):
+    max_instances: int = Field(10, ge=-1, description="Instances per project (-1: unlimited).")
+    max_volumes: int = Field(100, ge=-1, description="Volume GiB per project (-1: unlimited).")
+    max_ram: int = Field(65536, ge=-1, description="Flavor RAM MiB per project (-1: unlimited).")
+    max_backups: int = Field(50, ge=-1, description="Backups per project (-1: unlimited).")
+
+
+class FlavorSettings(Section):
+    id: str = Field(description="Stable flavor id (clients may also use the name).")
+    name: str = Field(description="Flavor name shown to users.")
+    ram: int = Field(gt=0, description="Memory limit in MiB.")
+    vcpus: int = Field(gt=0, description="CPU limit in cores.")
+    disk: int = Field(0, ge=0, description="Suggested volume size in GiB (informational).")
+
+
+def _default_flavors() -> list[FlavorSettings]:
+    return [
+        FlavorSettings(id="1", name="sr.tiny", ram=512, vcpus=1, disk=1),
+        FlavorSettings(id="2", name="sr.small", ram=1024, vcpus=1, disk=5),
+        FlavorSettings(id="3", name="sr.medium", ram=2048, vcpus=2, disk=10),
+    ]
+
+
+class FakeDriverSettings(Section):
+    step_delay_seconds: float = Field(0.0, ge=0, description="Sleep in each fake operation.")
+    fail_in: str = Field(
+        "", description="Fake operation that fails for good (e.g. `guest.prepare`)."
+    )
+    crash_in: str = Field(
+        "",
+        description="Fault injection: the process SIGKILLs itself inside this fake operation, "
+        "after its side effect and before it returns.",
+    )
+
+
+class DriverSettings(Section):
+    backend: Literal["fake"] = Field(
+        "fake", description="Infrastructure backend: `fake` (no real resources)."
+    )
+    fake: FakeDriverSettings = Field(default_factory=FakeDriverSettings)
+
+
+class LimitSettings(Section):
+    max_name_length: int = Field(255, ge=1, le=255, description="Longest instance name.")
+    max_volume_size: int = Field(100, ge=1, description="Largest volume in GiB.")
+
+
+class Settings(Section):
+    state_dir: Path = Field(
+        Path("/var/lib/strongroom"), description="Where the control plane keeps its state."
+    )
+    clouds_yaml: Path = Field(
+        Path("~/.config/openstack/clouds.yaml"),
+        description="clouds.yaml that `strongroom up` writes its two entries into.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of every process."
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    flavors: list[FlavorSettings] = Field(
+        default_factory=_default_flavors, description="Flavors offered to users."
+    )
+    drivers: DriverSettings = Field(default_factory=DriverSettings)
+
+    @field_validator("flavors")
+    @classmethod
+    def _unique_flavors(cls, flavors: list[FlavorSettings]) -> list[FlavorSettings]:
+        seen: set[str] = set()
+        for f in flavors:
+            for key in (f.id, f.name):
+                if key in seen:
+                    raise ValueError(f"flavor id/name {key!r} is used twice")
+                seen.add(key)
+        return flavors
+
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.state_dir / 'strongroom.db'}"
+
+    def clouds_yaml_path(self) -> Path:
+        return self.clouds_yaml.expanduser()

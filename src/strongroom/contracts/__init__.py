@@ -1,0 +1,1 @@
+"""Leaf package: the error catalog and wire contracts; imports nothing of ours."""
