@@ -1,0 +1,41 @@
+"""What the control plane last asked of the engine, kept on the data volume.
+
+The engine reads it at start (which address and port to bind) and to tell a crash (`failed`:
+meant to run, not running) from a requested stop (`stopped`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EngineIntent:
+    """The desired state of the engine."""
+
+    listen_address: str
+    port: int
+    running: bool = False
+
+    def with_running(self, running: bool) -> EngineIntent:
+        """A copy with `running` changed."""
+        return replace(self, running=running)
+
+
+def load_intent(path: Path) -> EngineIntent | None:
+    """The saved intent, or None before the first prepare."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return EngineIntent(**data)
+
+
+def save_intent(path: Path, intent: EngineIntent) -> None:
+    """Write the intent atomically (rename over the old file)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(asdict(intent), indent=2))
+    os.replace(tmp, path)

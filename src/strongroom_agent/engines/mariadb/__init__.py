@@ -1,0 +1,5 @@
+"""The MariaDB engine; imports strongroom.contracts and the agent's engine base only."""
+
+from strongroom_agent.engines.mariadb.engine import MariadbEngine
+
+__all__ = ["MariadbEngine"]

@@ -1,0 +1,140 @@
+"""The MariaDB engine: one private mariadbd on the data volume, managed over its socket."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import ClassVar
+
+from strongroom.contracts.agent import EngineHealth, EngineState, PrepareRequest
+from strongroom.contracts.errors import Conflict
+from strongroom_agent.engines import process
+from strongroom_agent.engines.base import Engine, EngineEnvironment
+from strongroom_agent.engines.intent import EngineIntent, load_intent, save_intent
+from strongroom_agent.engines.mariadb import config, lifecycle, names, sql
+
+log = logging.getLogger(__name__)
+
+SERVER_BINARY = "/usr/sbin/mariadbd"
+
+
+class MariadbEngine(Engine):
+    """MariaDB 10.11 from Debian, run as `mysql` with `--no-defaults`."""
+
+    name: ClassVar[str] = "mariadb"
+    default_port: ClassVar[int] = 3306
+    default_os_user: ClassVar[str] = "mysql"
+
+    def __init__(self, env: EngineEnvironment) -> None:
+        super().__init__(env)
+        private_run = env.run_dir / "mariadb"
+        self.layout = config.Layout(
+            datadir=env.data_dir / "mysql",
+            tmpdir=env.data_dir / "tmp",
+            socket=private_run / "mariadbd.sock",
+            pidfile=private_run / "mariadbd.pid",
+            error_log=env.log_dir / "mariadb" / "mariadbd.err",
+        )
+        self.intent_path = env.data_dir / "strongroom-engine.json"
+        self.os_user = env.os_user or self.default_os_user
+        self._starting = False
+
+    def validate(self, request: PrepareRequest) -> None:
+        """Check every name in the request (see `names`)."""
+        names.check_request(request)
+
+    def prepare(self, request: PrepareRequest) -> None:
+        """Initialise, configure, run, then create databases and users; converges on re-run."""
+        self.validate(request)
+        intent = EngineIntent(
+            listen_address=request.listen_address or self.env.listen_address,
+            port=request.port or self.env.port or self.default_port,
+            running=True,
+        )
+        lifecycle.ensure_directories(self.layout, self.os_user)
+        if lifecycle.initialise(self.layout, self.os_user):
+            log.info("initialised data directory %s", self.layout.datadir)
+        save_intent(self.intent_path, intent)
+        self._converge(intent)
+        with sql.connect(self.layout.socket) as conn:
+            for database in request.databases:
+                sql.ensure_database(conn, database)
+            for user in request.users:
+                sql.ensure_user(conn, user)
+        log.info(
+            "prepared %d database(s) and %d user(s): %s",
+            len(request.databases),
+            len(request.users),
+            ", ".join(f"{u.name}@{u.host}" for u in request.users) or "-",
+        )
+
+    def start(self) -> None:
+        """Start with the saved intent; `Conflict` before the first prepare."""
+        intent = self._saved_intent()
+        save_intent(self.intent_path, intent.with_running(True))
+        lifecycle.ensure_directories(self.layout, self.os_user)
+        self._converge(intent)
+
+    def stop(self) -> None:
+        """Record that the server should be stopped, then stop it."""
+        intent = load_intent(self.intent_path)
+        if intent is not None:
+            save_intent(self.intent_path, intent.with_running(False))
+        pid = lifecycle.find_pid(self.layout)
+        if pid is None:
+            return
+        log.info("stopping mariadbd (pid %d)", pid)
+        if not process.terminate(pid, lifecycle.marker(self.layout), self.env.stop_timeout_seconds):
+            log.warning("mariadbd (pid %d) had to be killed", pid)
+
+    def state(self) -> EngineState:
+        """running / starting from the process; failed when meant to run but absent."""
+        if self._starting:
+            return EngineState.STARTING
+        if lifecycle.find_pid(self.layout) is not None:
+            return EngineState.RUNNING
+        intent = load_intent(self.intent_path)
+        return EngineState.FAILED if intent and intent.running else EngineState.STOPPED
+
+    def health(self) -> EngineHealth:
+        """`SELECT 1` over the private socket."""
+        if not self.layout.socket.exists():
+            return EngineHealth(healthy=False, detail="no server socket")
+        return sql.probe(self.layout.socket)
+
+    def log_files(self) -> list[Path]:
+        """The error log and the install/stdout logs beside it."""
+        return sorted(self.layout.error_log.parent.glob("*"))
+
+    def render(self, intent: EngineIntent) -> dict[str, str]:
+        """The server options for an intent and the current memory limit."""
+        sizing = config.size_for(self.env.memory_mib, self.env.vcpus)
+        return config.render_options(
+            self.layout, sizing, intent.listen_address, intent.port, self.os_user
+        )
+
+    def _saved_intent(self) -> EngineIntent:
+        intent = load_intent(self.intent_path)
+        if intent is None or not self.layout.datadir.is_dir():
+            raise Conflict("the engine has not been prepared yet")
+        return intent
+
+    def _converge(self, intent: EngineIntent) -> None:
+        """Make the running server match the rendered options: keep, replace or launch."""
+        options = self.render(intent)
+        argv = config.to_argv(SERVER_BINARY, options)
+        pid = lifecycle.find_pid(self.layout)
+        if pid is not None and process.cmdline(pid) == argv:
+            lifecycle.wait_ready(self.layout, self.env.start_timeout_seconds)
+            return
+        if pid is not None:
+            log.info("configuration changed; restarting mariadbd (pid %d)", pid)
+            self.stop()
+            save_intent(self.intent_path, intent.with_running(True))
+        self.layout.pidfile.with_name("mariadbd.cnf").write_text(config.to_cnf(options))
+        self._starting = True
+        try:
+            pid = lifecycle.launch(argv, self.layout, self.env.start_timeout_seconds)
+        finally:
+            self._starting = False
+        log.info("mariadbd started (pid %d) on %s:%d", pid, intent.listen_address, intent.port)

@@ -1,0 +1,110 @@
+"""Bringing mariadbd's files and process into being: directories, install-db, launch, wait."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import time
+
+from strongroom.contracts.errors import InfrastructureError
+from strongroom_agent.engines import process
+from strongroom_agent.engines.mariadb import sql
+from strongroom_agent.engines.mariadb.config import Layout
+
+INSTALL_BINARY = "/usr/bin/mariadb-install-db"
+INSTALL_TIMEOUT_SECONDS = 300
+READY_POLL_SECONDS = 0.1
+
+
+def ensure_directories(layout: Layout, os_user: str) -> None:
+    """Create the server's private directories, owned by `os_user` (parents stay root's)."""
+    account = pwd.getpwnam(os_user)
+    for directory in (layout.tmpdir, layout.socket.parent, layout.error_log.parent):
+        directory.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        directory.mkdir(mode=0o750, exist_ok=True)
+        os.chown(directory, account.pw_uid, account.pw_gid)
+
+
+def initialise(layout: Layout, os_user: str) -> bool:
+    """Run mariadb-install-db unless the data dir exists. It installs into a sibling
+    directory renamed into place at the end, so a crash mid-way leaves nothing half done.
+    Returns whether it initialised."""
+    if layout.datadir.is_dir():
+        return False
+    partial = layout.datadir.with_name(layout.datadir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    argv = [
+        INSTALL_BINARY,
+        "--no-defaults",
+        f"--user={os_user}",
+        f"--datadir={partial}",
+        "--skip-test-db",
+        "--skip-name-resolve",
+        "--auth-root-authentication-method=socket",
+    ]
+    log_path = layout.error_log.with_name("install-db.log")
+    with log_path.open("ab") as sink:
+        result = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            timeout=INSTALL_TIMEOUT_SECONDS,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise InfrastructureError(
+            "initialising the data directory failed",
+            detail=f"mariadb-install-db exited {result.returncode}; see {log_path}",
+        )
+    os.replace(partial, layout.datadir)
+    return True
+
+
+def launch(argv: list[str], layout: Layout, timeout: float) -> int:
+    """Start mariadbd detached and wait until it answers over the socket; return its pid."""
+    proc = process.spawn_detached(
+        argv, cwd=layout.datadir.parent, output=layout.error_log.with_name("mariadbd.out")
+    )
+    wait_ready(layout, timeout, proc)
+    return proc.pid
+
+
+def wait_ready(layout: Layout, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll `SELECT 1` until it works; fail early if our child `proc` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sql.probe(layout.socket).healthy:
+            return
+        if proc is not None and proc.poll() is not None:
+            raise InfrastructureError(
+                "the database server exited while starting",
+                detail=f"exit code {proc.returncode}; {error_log_tail(layout)}",
+            )
+        time.sleep(READY_POLL_SECONDS)
+    raise InfrastructureError(
+        f"the database server did not answer within {timeout:.0f}s",
+        detail=error_log_tail(layout),
+        retryable=True,
+    )
+
+
+def error_log_tail(layout: Layout, lines: int = 8) -> str:
+    """The last lines of the server's error log (for operators' error detail)."""
+    try:
+        text = layout.error_log.read_text(errors="replace")
+    except OSError:
+        return "no error log"
+    return " | ".join(text.strip().splitlines()[-lines:])
+
+
+def marker(layout: Layout) -> str:
+    """The argument that identifies this instance's server among all processes."""
+    return f"--datadir={layout.datadir}"
+
+
+def find_pid(layout: Layout) -> int | None:
+    """The running server's pid (via its pid file), or None."""
+    return process.find_server(layout.pidfile, marker(layout))

@@ -1,0 +1,162 @@
+"""The agent drives a real mariadbd: prepare, log in as the user, converge, restart, survive
+an agent crash, never leak the password, and leave no process behind."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pymysql
+import pytest
+from conftest import Agent, Pki, launch_agent, processes_mentioning
+
+from strongroom.contracts.agent import (
+    DatabaseSpec,
+    EngineState,
+    OperationState,
+    PrepareRequest,
+    UserSpec,
+)
+from strongroom_agent.engines.mariadb.config import size_for
+
+pytestmark = pytest.mark.e2e
+
+INSTANCE = "inst-lifecycle"
+PASSWORD = "Pw-" + secrets.token_hex(12)
+
+
+@dataclass
+class Prepared:
+    agent: Agent
+    request: PrepareRequest
+    seconds: float
+    responses: list[str]
+
+
+def spec() -> PrepareRequest:
+    return PrepareRequest(
+        listen_address="127.0.0.1",
+        databases=[DatabaseSpec(name="shop", character_set="utf8mb4", collate="utf8mb4_bin")],
+        users=[UserSpec(name="alice", password=PASSWORD, databases=["shop"])],
+    )
+
+
+def user_connection(agent: Agent) -> pymysql.connections.Connection:
+    return pymysql.connect(
+        host="127.0.0.1",
+        port=agent.engine_port,
+        user="alice",
+        password=PASSWORD,
+        database="shop",
+        autocommit=True,
+        connect_timeout=5,
+    )
+
+
+@pytest.fixture(scope="module")
+def prepared(agents: dict[str, Agent], e2e_root, pki: Pki) -> Iterator[Prepared]:
+    """Agent started, status checked, prepare run once (timed until the user logs in)."""
+    agent = launch_agent(agents, e2e_root, pki, INSTANCE)
+    client = agent.client()
+    before = client.status()
+    assert before.engine_state is EngineState.STOPPED
+    assert not before.health.healthy
+    started = time.monotonic()
+    op_id = client.prepare(spec())
+    done = client.wait_operation(op_id, timeout=60)
+    user_connection(agent).close()
+    seconds = time.monotonic() - started
+    print(f"\nprepare from empty dir to user login: {seconds:.2f}s")
+    yield Prepared(agent, spec(), seconds, [before.model_dump_json(), done.model_dump_json()])
+
+
+def test_status_reports_instance_engine_and_volume(prepared: Prepared) -> None:
+    status = prepared.agent.client().status()
+    prepared.responses.append(status.model_dump_json())
+    assert status.instance_id == INSTANCE
+    assert status.engine == "mariadb"
+    assert status.engine_state is EngineState.RUNNING
+    assert status.health.healthy and status.health.version and "MariaDB" in status.health.version
+    assert 0 < status.volume.used_bytes < status.volume.total_bytes
+
+
+def test_user_reads_and_writes_over_tcp(prepared: Prepared) -> None:
+    with user_connection(prepared.agent) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))")
+        cur.execute("INSERT INTO items VALUES (1, 'lamp'), (2, 'desk')")
+        cur.execute("SELECT name FROM items ORDER BY id")
+        assert [row[0] for row in cur.fetchall()] == ["lamp", "desk"]
+        cur.execute("SELECT @@character_set_database, @@collation_database")
+        assert cur.fetchone() == ("utf8mb4", "utf8mb4_bin")
+        cur.execute("SELECT @@innodb_buffer_pool_size DIV 1048576, @@max_connections")
+        sizing = size_for(256)
+        assert cur.fetchone() == (sizing.buffer_pool_mib, sizing.max_connections)
+
+
+def test_prepare_again_converges_without_restart(prepared: Prepared) -> None:
+    client = prepared.agent.client()
+    pid = prepared.agent.engine_pid()
+    record = client.wait_operation(client.prepare(prepared.request), timeout=60)
+    prepared.responses.append(record.model_dump_json())
+    assert record.state is OperationState.SUCCEEDED
+    assert prepared.agent.engine_pid() == pid
+    with user_connection(prepared.agent) as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM items")
+        assert cur.fetchone() == (2,)
+
+
+def test_restart_keeps_data(prepared: Prepared) -> None:
+    client = prepared.agent.client()
+    pid = prepared.agent.engine_pid()
+    record = client.wait_operation(client.restart(), timeout=60)
+    prepared.responses.append(record.model_dump_json())
+    assert prepared.agent.engine_pid() not in (None, pid)
+    assert client.status().engine_state is EngineState.RUNNING
+    with user_connection(prepared.agent) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name FROM items WHERE id = 2")
+        assert cur.fetchone() == ("desk",)
+
+
+def test_stop_then_start(prepared: Prepared) -> None:
+    client = prepared.agent.client()
+    client.wait_operation(client.stop(), timeout=60)
+    assert client.status().engine_state is EngineState.STOPPED
+    assert not processes_mentioning(str(prepared.agent.data_dir / "mysql"))
+    client.wait_operation(client.start(), timeout=60)
+    assert client.status().engine_state is EngineState.RUNNING
+
+
+def test_agent_crash_finds_running_engine(prepared: Prepared) -> None:
+    agent = prepared.agent
+    pid = agent.engine_pid()
+    agent.kill()
+    assert agent.engine_pid() == pid
+    agent.start()
+    status = agent.client().status()
+    prepared.responses.append(status.model_dump_json())
+    assert status.engine_state is EngineState.RUNNING and status.health.healthy
+    servers = processes_mentioning(f"--datadir={agent.data_dir / 'mysql'}")
+    assert [p for p, _ in servers] == [pid]
+    record = agent.client().wait_operation(agent.client().prepare(prepared.request), 60)
+    assert record.state is OperationState.SUCCEEDED and agent.engine_pid() == pid
+
+
+def test_password_never_logged_or_echoed(prepared: Prepared) -> None:
+    logs = [*prepared.agent.log_dir.rglob("*"), prepared.agent.root / "agent.stdout"]
+    files = [path for path in logs if path.is_file()]
+    assert any(path.name == "agent.log" for path in files)
+    for path in files:
+        assert PASSWORD not in path.read_text(errors="replace"), path
+    for body in prepared.responses:
+        assert PASSWORD not in body
+
+
+def test_cleanup_leaves_no_process(prepared: Prepared) -> None:
+    agent = prepared.agent
+    engine_pid = agent.engine_pid()
+    agent.cleanup()
+    assert not processes_mentioning(str(agent.root))
+    assert engine_pid is not None
+    assert not any(pid == engine_pid for pid, _ in processes_mentioning("mariadbd"))
