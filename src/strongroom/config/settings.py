@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -91,6 +92,36 @@ def _default_flavors() -> list[FlavorSettings]:
     ]
 
 
+class NetworkSettings(Section):
+    name: str = Field(description="Network name (users may pass its id or name in `nics`).")
+    role: Literal["management", "user"] = Field(
+        description="`management`: control plane <-> agents only; `user`: where clients connect."
+    )
+    cidr: str = Field(
+        description="IPv4 subnet inside 198.18.0.0/15; the host takes its first address."
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _inside_reserved_range(cls, cidr: str) -> str:
+        net = ipaddress.ip_network(cidr, strict=True)
+        if not net.subnet_of(RESERVED_RANGE):  # type: ignore[arg-type]
+            raise ValueError(f"{cidr} is not inside {RESERVED_RANGE}")
+        if net.num_addresses < 8:
+            raise ValueError(f"{cidr} is too small")
+        return cidr
+
+
+RESERVED_RANGE = ipaddress.ip_network("198.18.0.0/15")
+
+
+def _default_networks() -> list[NetworkSettings]:
+    return [
+        NetworkSettings(name="management", role="management", cidr="198.18.0.0/24"),
+        NetworkSettings(name="public", role="user", cidr="198.18.1.0/24"),
+    ]
+
+
 class FakeDriverSettings(Section):
     step_delay_seconds: float = Field(0.0, ge=0, description="Sleep in each fake operation.")
     fail_in: str = Field(
@@ -136,6 +167,27 @@ class Settings(Section):
         default_factory=_default_flavors, description="Flavors offered to users."
     )
     drivers: DriverSettings = Field(default_factory=DriverSettings)
+    networks: list[NetworkSettings] = Field(
+        default_factory=_default_networks,
+        description="Networks: exactly one `management`, at least one `user` (the first is the "
+        "default for new instances).",
+    )
+
+    @field_validator("networks")
+    @classmethod
+    def _network_roles(cls, networks: list[NetworkSettings]) -> list[NetworkSettings]:
+        roles = [n.role for n in networks]
+        if roles.count("management") != 1 or "user" not in roles:
+            raise ValueError("need exactly one management network and at least one user network")
+        names = [n.name for n in networks]
+        if len(set(names)) != len(names):
+            raise ValueError("network names must be unique")
+        nets = [ipaddress.ip_network(n.cidr) for n in networks]
+        for i, a in enumerate(nets):
+            for b in nets[i + 1 :]:
+                if a.overlaps(b):
+                    raise ValueError(f"networks {a} and {b} overlap")
+        return networks
 
     @field_validator("flavors")
     @classmethod

@@ -1,0 +1,32 @@
+"""The API application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from strongroom.api.errors import install_error_handlers
+from strongroom.api.routers import datastores, flavors, instances, limits, versions
+from strongroom.config import Settings
+from strongroom.identity.authenticator import Authenticator
+from strongroom.jobs.queue import JobQueue
+from strongroom.keyring import Keyring, SecretBox
+from strongroom.services.catalog import CatalogService
+from strongroom.services.instances import InstanceService
+from strongroom.store.database import Database
+
+
+def create_api_app(settings: Settings, db: Database) -> FastAPI:
+    app = FastAPI(
+        title="Strongroom",
+        summary="Database-as-a-Service speaking the OpenStack Trove v1.0 API",
+        version="1.0",
+    )
+    box = SecretBox(Keyring(settings.state_dir).fernet_key("job-secrets"))
+    app.state.settings = settings
+    app.state.authenticator = Authenticator(settings, db)
+    app.state.instances = InstanceService(settings, db, JobQueue(db, box))
+    app.state.catalog = CatalogService(settings, db)
+    install_error_handlers(app)
+    for module in (versions, instances, flavors, datastores, limits):
+        app.include_router(module.router)
+    return app

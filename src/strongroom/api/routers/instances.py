@@ -1,0 +1,85 @@
+"""`/v1.0/{project_id}/instances`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from strongroom.api.auth import Context
+from strongroom.api.schemas.instances import (
+    CreateInstanceBody,
+    UpdateInstanceBody,
+    render_instance,
+)
+from strongroom.services.instances import InstanceService
+from strongroom.services.views import InstanceView
+
+router = APIRouter(prefix="/v1.0/{project_id}/instances")
+
+
+def _service(request: Request) -> InstanceService:
+    service: InstanceService = request.app.state.instances
+    return service
+
+
+def _render(request: Request, view: InstanceView) -> dict[str, Any]:
+    settings = request.app.state.settings
+    return render_instance(view, settings.api.base_url(), settings.identity.region)
+
+
+def _list(request: Request, ctx: Context, limit: int, marker: str | None) -> dict[str, Any]:
+    views = _service(request).list(ctx, limit=limit + 1, marker=marker)
+    page = views[:limit]
+    body: dict[str, Any] = {"instances": [_render(request, v) for v in page]}
+    if len(views) > limit and page:
+        url = request.url.include_query_params(marker=page[-1].id, limit=limit)
+        body["links"] = [{"rel": "next", "href": str(url)}]
+    return body
+
+
+@router.get("")
+def list_instances(
+    request: Request,
+    ctx: Context,
+    limit: int = 1000,
+    marker: str | None = None,
+    include_clustered: bool = False,
+) -> dict[str, Any]:
+    return _list(request, ctx, limit, marker)
+
+
+@router.get("/detail")
+def list_instances_detail(
+    request: Request, ctx: Context, limit: int = 1000, marker: str | None = None
+) -> dict[str, Any]:
+    return _list(request, ctx, limit, marker)
+
+
+@router.post("")
+def create_instance(request: Request, ctx: Context, body: CreateInstanceBody) -> dict[str, Any]:
+    view = _service(request).create(ctx, body.instance.to_request())
+    return {"instance": _render(request, view)}
+
+
+@router.get("/{instance_id}")
+def show_instance(request: Request, ctx: Context, instance_id: str) -> dict[str, Any]:
+    return {"instance": _render(request, _service(request).get(ctx, instance_id))}
+
+
+@router.put("/{instance_id}", status_code=202)
+@router.patch("/{instance_id}", status_code=202)
+def update_instance(
+    request: Request, ctx: Context, instance_id: str, body: UpdateInstanceBody
+) -> Response:
+    if body.instance.name is not None:
+        _service(request).rename(ctx, instance_id, body.instance.name)
+    else:
+        _service(request).get(ctx, instance_id)  # 404 for an unknown instance all the same
+    return Response(status_code=202)
+
+
+@router.delete("/{instance_id}", status_code=202)
+def delete_instance(request: Request, ctx: Context, instance_id: str) -> Response:
+    _service(request).delete(ctx, instance_id)
+    return Response(status_code=202)

@@ -1,0 +1,1 @@
+"""Entry points, each a few lines: parse arguments, load settings, call one thing."""

@@ -1,0 +1,1 @@
+"""Pure rules (state machines, sizing, quota arithmetic, naming); imports only `contracts`."""

@@ -1,0 +1,1 @@
+"""Sandboxes: where an instance's processes run (a namespace + cgroup here, a VM elsewhere)."""

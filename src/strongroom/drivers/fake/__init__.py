@@ -1,0 +1,1 @@
+"""Fake drivers: no real resources, but real persistence, so crash tests can count leaks."""

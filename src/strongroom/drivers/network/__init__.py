@@ -1,0 +1,1 @@
+"""Networks, ports and the per-instance firewall (Neutron's model, nothing else)."""

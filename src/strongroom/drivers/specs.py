@@ -1,0 +1,69 @@
+"""Plain data handed to drivers: what to build, never how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One interface of a sandbox on a network (address allocated in the control DB)."""
+
+    role: str  # "management" | "user"
+    network_name: str
+    address: str
+    prefix_length: int
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    instance_id: str
+    ram_mb: int
+    vcpus: int
+    ports: tuple[PortSpec, ...]
+
+
+@dataclass(frozen=True)
+class DatabaseSpec:
+    name: str
+    character_set: str | None = None
+    collate: str | None = None
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    name: str
+    password: str = field(repr=False)
+    host: str = "%"
+    databases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrepareSpec:
+    """What the guest must converge to on first boot."""
+
+    instance_id: str
+    datastore: str
+    datastore_version: str
+    ram_mb: int
+    vcpus: int
+    listen_address: str
+    databases: tuple[DatabaseSpec, ...] = ()
+    users: tuple[UserSpec, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class GuestTarget:
+    """Where an instance's agent listens (its management address)."""
+
+    instance_id: str
+    address: str
+
+
+@dataclass(frozen=True)
+class GuestHealth:
+    reachable: bool
+    engine_running: bool
+    volume_used_bytes: int | None = None
+    volume_total_bytes: int | None = None
+    message: str = ""

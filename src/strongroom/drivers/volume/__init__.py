@@ -1,0 +1,1 @@
+"""Data volumes: where a datastore's data lives."""

@@ -1,0 +1,39 @@
+"""Steps that talk to the guest agent."""
+
+from __future__ import annotations
+
+from strongroom.drivers.specs import DatabaseSpec, PrepareSpec, UserSpec
+from strongroom.steps.base import RetryPolicy, Step, StepContext
+from strongroom.steps.facts import load_facts
+
+PREPARE_TIMEOUT_SECONDS = 300.0
+
+
+class PrepareGuest(Step):
+    """Initialise the engine with the requested databases and users (declarative)."""
+
+    name = "prepare_guest"
+    retry = RetryPolicy(attempts=10, backoff_seconds=0.5)
+
+    def do(self, ctx: StepContext) -> None:
+        facts = load_facts(ctx)
+        passwords = ctx.secrets.get("user_passwords", {})
+        spec = PrepareSpec(
+            instance_id=facts.instance_id,
+            datastore=facts.datastore,
+            datastore_version=facts.datastore_version,
+            ram_mb=facts.ram_mb,
+            vcpus=facts.vcpus,
+            listen_address=facts.address("user"),
+            databases=tuple(DatabaseSpec(**d) for d in ctx.payload.get("databases", [])),
+            users=tuple(
+                UserSpec(
+                    name=u["name"],
+                    password=passwords[u["name"]],
+                    host=u.get("host") or "%",
+                    databases=tuple(u.get("databases", [])),
+                )
+                for u in ctx.payload.get("users", [])
+            ),
+        )
+        ctx.drivers.guest.prepare(facts.guest_target(), spec, PREPARE_TIMEOUT_SECONDS)

@@ -1,0 +1,65 @@
+"""The worker process: claim a job, run it, run due duties, repeat until told to stop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from types import FrameType
+
+from strongroom.config import Settings
+from strongroom.drivers.registry import DriverSet, build_drivers
+from strongroom.jobs.queue import JobQueue
+from strongroom.keyring import Keyring, SecretBox
+from strongroom.store.database import Database
+from strongroom.store.migrate import require_current
+from strongroom.worker.duties import Duty, DutySchedule
+from strongroom.worker.reconciler import Reconciler
+from strongroom.worker.runner import JobRunner
+from strongroom.workflows.registry import WORKFLOWS
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, settings: Settings, drivers: DriverSet | None = None) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url(), pool_size=settings.database.pool_size)
+        require_current(self.db)
+        box = SecretBox(Keyring(settings.state_dir).fernet_key("job-secrets"))
+        self.queue = JobQueue(self.db, box)
+        self.drivers = drivers or build_drivers(settings)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self.runner = JobRunner(
+            settings, self.db, self.queue, self.drivers, WORKFLOWS, self.owner, self._stop.is_set
+        )
+        reconciler = Reconciler(self.db, self.drivers)
+        self.duties = DutySchedule([Duty("reconciler", 60.0, reconciler.run)])
+
+    def stop(self, *_: object) -> None:
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            log.info("worker: signal %d, stopping after the current step", signum)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def run_forever(self) -> None:
+        log.info("worker %s started", self.owner)
+        while not self._stop.is_set():
+            job = self.queue.claim(self.owner, self.settings.worker.lease_seconds)
+            if job is not None:
+                log.info("job %s (%s) claimed, attempt %d", job.id, job.workflow, job.attempts)
+                self.runner.run(job)
+                continue
+            self.duties.run_due()
+            self._stop.wait(self.settings.worker.poll_seconds)
+        self.db.dispose()
+        log.info("worker %s stopped", self.owner)

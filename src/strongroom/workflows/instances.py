@@ -1,0 +1,52 @@
+"""Create and delete an instance. Delete is create's undo, in reverse, tolerant of gaps."""
+
+from __future__ import annotations
+
+from strongroom.steps.base import Step, StepContext
+from strongroom.steps.compute import CreateSandbox, InstallAgentFiles, StartAgent
+from strongroom.steps.guest import PrepareGuest
+from strongroom.steps.instance_record import MarkActive, MarkDeleted, MarkDeleting, mark_error
+from strongroom.steps.network import AllocatePorts, ApplyFirewall, PlugPorts
+from strongroom.steps.volume import CreateVolume
+from strongroom.workflows.base import Workflow
+
+CREATE = "create_instance"
+DELETE = "delete_instance"
+
+# What an instance is made of, in the order it is built.
+_BUILD: tuple[Step, ...] = (
+    AllocatePorts(),
+    CreateSandbox(),
+    PlugPorts(),
+    CreateVolume(),
+    ApplyFirewall(),
+    InstallAgentFiles(),
+    StartAgent(),
+)
+
+
+class Teardown(Step):
+    """Run a build step's undo as a step of its own."""
+
+    def __init__(self, step: Step) -> None:
+        self.step = step
+        self.name = f"teardown_{step.name}"  # type: ignore[misc]
+        self.retry = step.retry  # type: ignore[misc]
+
+    def do(self, ctx: StepContext) -> None:
+        self.step.undo(ctx)
+
+
+create_instance = Workflow(
+    name=CREATE,
+    steps=(*_BUILD, PrepareGuest(), MarkActive()),
+    on_failure=lambda ctx: mark_error(ctx, "the instance could not be created"),
+    yields_to=frozenset({DELETE}),
+)
+
+delete_instance = Workflow(
+    name=DELETE,
+    steps=(MarkDeleting(), *(Teardown(s) for s in reversed(_BUILD)), MarkDeleted()),
+    on_failure=lambda ctx: mark_error(ctx, "the instance could not be deleted"),
+    rollback=False,
+)

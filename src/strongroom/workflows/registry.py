@@ -1,0 +1,8 @@
+"""The dispatcher table: job workflow name -> workflow."""
+
+from __future__ import annotations
+
+from strongroom.workflows.base import Workflow
+from strongroom.workflows.instances import create_instance, delete_instance
+
+WORKFLOWS: dict[str, Workflow] = {w.name: w for w in (create_instance, delete_instance)}
