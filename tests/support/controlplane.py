@@ -17,8 +17,8 @@ from strongroom.config import Settings
 from strongroom.config.settings import (
     ApiSettings,
     DatabaseSettings,
-    FakeDriverSettings,
     DriverSettings,
+    FakeDriverSettings,
     IdentitySettings,
     WorkerSettings,
 )

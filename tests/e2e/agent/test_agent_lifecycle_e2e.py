@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pymysql
 import pytest
-from conftest import Agent, Pki, launch_agent, processes_mentioning
+from agent_e2e_harness import Agent, Pki, launch_agent, processes_mentioning
 
 from strongroom.contracts.agent import (
     DatabaseSpec,
