@@ -31,7 +31,7 @@ from strongroom.contracts.errors import InfrastructureError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 POLL_INITIAL_SECONDS = 0.1
-POLL_MAX_SECONDS = 1.0
+POLL_MAX_SECONDS = 0.5
 _RETRYABLE_STATUSES = frozenset({409, 502, 503, 504})
 
 
