@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -66,6 +67,9 @@ class OperationRunner:
             work()
         except Exception as exc:
             error = describe_error(exc, secrets)
+            if not isinstance(exc, StrongroomError):
+                trace = "".join(traceback.format_exception(exc))
+                log.error("operation %s crashed: %s", record.operation_id, scrub(trace, secrets))
             log.error(
                 "operation %s (%s) failed: %s",
                 record.operation_id,

@@ -69,7 +69,8 @@ class MariadbEngine(Engine):
         )
 
     def start(self) -> None:
-        """Start with the saved intent; `Conflict` before the first prepare."""
+        """Start with the saved intent (a server running with an outdated configuration is
+        restarted); `Conflict` before the first prepare."""
         intent = self._saved_intent()
         save_intent(self.intent_path, intent.with_running(True))
         lifecycle.ensure_directories(self.layout, self.os_user)
@@ -131,6 +132,7 @@ class MariadbEngine(Engine):
             log.info("configuration changed; restarting mariadbd (pid %d)", pid)
             self.stop()
             save_intent(self.intent_path, intent.with_running(True))
+        self.layout.pidfile.unlink(missing_ok=True)  # stale: names no server of ours
         self.layout.pidfile.with_name("mariadbd.cnf").write_text(config.to_cnf(options))
         self._starting = True
         try:
