@@ -114,6 +114,7 @@ def test_unknown_operation_is_not_found(agent_b: Agent) -> None:
     with agent_b.client() as client, pytest.raises(InfrastructureError) as caught:
         client.operation("no-such-operation")
     assert "unknown" in caught.value.message
+    assert caught.value.retryable  # the agent restarted: re-submit the operation
 
 
 def test_start_before_prepare_fails_with_conflict(agent_b: Agent) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 import strongroom_agent
 from strongroom.contracts.errors import ConfigError
-from strongroom_agent.engines import ENGINES, create_engine
+from strongroom_agent.engines import create_engine, engine_classes
 from strongroom_agent.engines.base import EngineEnvironment
 
 pytestmark = pytest.mark.unit
@@ -42,7 +42,7 @@ def test_engine_interface_names_no_datastore() -> None:
 
 
 def test_unknown_engine_is_a_config_error() -> None:
-    assert "mariadb" in ENGINES
+    assert "mariadb" in engine_classes()
     env = EngineEnvironment(
         data_dir=Path("/vol"),
         run_dir=Path("/run/x"),

@@ -33,6 +33,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 POLL_INITIAL_SECONDS = 0.1
 POLL_MAX_SECONDS = 0.5
 _RETRYABLE_STATUSES = frozenset({409, 502, 503, 504})
+# An unknown operation means the agent restarted: re-submitting (idempotent) is the remedy.
+_RETRYABLE_FOR_OPERATIONS = _RETRYABLE_STATUSES | {404}
 
 
 def client_ssl_context(ca_cert: Path, client_cert: Path, client_key: Path) -> ssl.SSLContext:
@@ -103,8 +105,9 @@ class AgentClient:
         return self._call("POST", contract.PATH_ENGINE_RESTART, OperationAccepted).operation_id
 
     def operation(self, operation_id: str) -> OperationStatus:
-        """One poll of an operation."""
-        return self._call("GET", contract.operation_path(operation_id), OperationStatus)
+        """One poll of an operation (unknown to a restarted agent: retryable error)."""
+        path = contract.operation_path(operation_id)
+        return self._call("GET", path, OperationStatus, retryable=_RETRYABLE_FOR_OPERATIONS)
 
     def wait_operation(self, operation_id: str, timeout: float) -> OperationStatus:
         """Poll until the operation finishes. A failed operation raises `InfrastructureError`
@@ -127,7 +130,12 @@ class AgentClient:
             delay = min(delay * 2, POLL_MAX_SECONDS)
 
     def _call(
-        self, method: str, path: str, model: type[ModelT], body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        model: type[ModelT],
+        body: dict[str, Any] | None = None,
+        retryable: frozenset[int] = _RETRYABLE_STATUSES,
     ) -> ModelT:
         try:
             response = self._http.request(
@@ -136,7 +144,7 @@ class AgentClient:
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
         if response.status_code >= 400:
-            raise self._http_error(response)
+            raise self._http_error(response, retryable)
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
@@ -158,7 +166,9 @@ class AgentClient:
             retryable=True,
         )
 
-    def _http_error(self, response: httpx.Response) -> InfrastructureError:
+    def _http_error(
+        self, response: httpx.Response, retryable: frozenset[int]
+    ) -> InfrastructureError:
         where = (
             f"instance {self.instance_id}, {response.request.method} {response.request.url.path}"
         )
@@ -168,12 +178,12 @@ class AgentClient:
             return InfrastructureError(
                 f"the agent answered HTTP {response.status_code}",
                 detail=where,
-                retryable=response.status_code in _RETRYABLE_STATUSES,
+                retryable=response.status_code in retryable,
             )
         return InfrastructureError(
             f"agent: {error.message}",
             detail=f"{where}: HTTP {response.status_code} {error.code}",
-            retryable=error.retryable or response.status_code in _RETRYABLE_STATUSES,
+            retryable=error.retryable or response.status_code in retryable,
         )
 
 

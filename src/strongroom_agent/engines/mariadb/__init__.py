@@ -2,4 +2,6 @@
 
 from strongroom_agent.engines.mariadb.engine import MariadbEngine
 
-__all__ = ["MariadbEngine"]
+ENGINE = MariadbEngine
+
+__all__ = ["ENGINE", "MariadbEngine"]

@@ -40,7 +40,7 @@ class Layout:
     error_log: Path
 
 
-def size_for(memory_mib: int, vcpus: int = 1) -> Sizing:
+def size_for(memory_mib: int) -> Sizing:
     """Sizing for a memory limit: InnoDB buffer pool about 60 % of it (never above), rounded
     down to 8 MiB with a 32 MiB floor; 100 connections per 512 MiB within [20, 4000]."""
     pool = int(memory_mib * BUFFER_POOL_RATIO) // BUFFER_POOL_STEP_MIB * BUFFER_POOL_STEP_MIB

@@ -109,7 +109,7 @@ class MariadbEngine(Engine):
 
     def render(self, intent: EngineIntent) -> dict[str, str]:
         """The server options for an intent and the current memory limit."""
-        sizing = config.size_for(self.env.memory_mib, self.env.vcpus)
+        sizing = config.size_for(self.env.memory_mib)
         return config.render_options(
             self.layout, sizing, intent.listen_address, intent.port, self.os_user
         )
