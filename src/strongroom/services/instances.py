@@ -20,7 +20,8 @@ from strongroom.services.views import InstanceView, instance_views
 from strongroom.store import catalog, instances, networks
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Flavor, Instance
-from strongroom.workflows.instances import CREATE, DELETE
+from strongroom.jobs.kinds import CREATE_INSTANCE as CREATE
+from strongroom.jobs.kinds import DELETE_INSTANCE as DELETE
 
 
 class InstanceService:

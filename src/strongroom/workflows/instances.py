@@ -8,10 +8,11 @@ from strongroom.steps.guest import PrepareGuest
 from strongroom.steps.instance_record import MarkActive, MarkDeleted, MarkDeleting, mark_error
 from strongroom.steps.network import AllocatePorts, ApplyFirewall, PlugPorts
 from strongroom.steps.volume import CreateVolume
+from strongroom.jobs.kinds import CREATE_INSTANCE, DELETE_INSTANCE
 from strongroom.workflows.base import Workflow
 
-CREATE = "create_instance"
-DELETE = "delete_instance"
+CREATE = CREATE_INSTANCE
+DELETE = DELETE_INSTANCE
 
 # What an instance is made of, in the order it is built.
 _BUILD: tuple[Step, ...] = (

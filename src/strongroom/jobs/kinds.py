@@ -1,0 +1,4 @@
+"""Names of the job kinds (each one a workflow) that services enqueue and workers run."""
+
+CREATE_INSTANCE = "create_instance"
+DELETE_INSTANCE = "delete_instance"
