@@ -1,8 +1,9 @@
 """`strongroom identity ...`: projects, users and roles of the built-in identity.
 
 `add_identity_commands(subparsers, load)` adds the `identity` command; every leaf sets
-`func(args) -> int` (the exit code). `load()` returns `(settings, db)` and is called only when a
-command runs. Passwords are printed only when generated here; stored hashes never are.
+`handler(args, settings=None) -> int` (the exit code), the `strongroom` CLI's convention.
+`load()` returns `(settings, db)` and is called only when a command runs. Passwords are
+printed only when generated here; stored hashes never are.
 """
 
 from __future__ import annotations
@@ -112,8 +113,11 @@ def role_list(directory: Directory, _args: argparse.Namespace) -> None:
 # --- parser ---------------------------------------------------------------------------------
 
 
-def _runner(load: Loader, action: Action) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
+Handler = Callable[[argparse.Namespace, Settings | None], int]
+
+
+def _runner(load: Loader, action: Action) -> Handler:
+    def run(args: argparse.Namespace, _settings: Settings | None = None) -> int:
         _settings, db = load()
         try:
             action(Directory(db), args)
@@ -122,7 +126,7 @@ def _runner(load: Loader, action: Action) -> Callable[[argparse.Namespace], int]
             return 1
         return 0
 
-    return run
+    return run  # `load()` opens the DB (and checks its schema) only when a command runs
 
 
 def _add_password_options(parser: argparse.ArgumentParser) -> None:
@@ -136,11 +140,13 @@ def _project_commands(sub: Any, load: Loader) -> None:
     create = parser.add_parser("create", help="create a project")
     create.add_argument("name")
     create.add_argument("--description", default="")
-    create.set_defaults(func=_runner(load, project_create))
-    parser.add_parser("list", help="list projects").set_defaults(func=_runner(load, project_list))
+    create.set_defaults(handler=_runner(load, project_create))
+    parser.add_parser("list", help="list projects").set_defaults(
+        handler=_runner(load, project_list)
+    )
     delete = parser.add_parser("delete", help="delete a project and the roles on it")
     delete.add_argument("name", help="name or id")
-    delete.set_defaults(func=_runner(load, project_delete))
+    delete.set_defaults(handler=_runner(load, project_delete))
 
 
 def _user_commands(sub: Any, load: Loader) -> None:
@@ -150,15 +156,15 @@ def _user_commands(sub: Any, load: Loader) -> None:
     create.add_argument("--project", required=True, help="default project (name or id)")
     create.add_argument("--role", required=True, choices=ROLES)
     _add_password_options(create)
-    create.set_defaults(func=_runner(load, user_create))
-    parser.add_parser("list", help="list users").set_defaults(func=_runner(load, user_list))
+    create.set_defaults(handler=_runner(load, user_create))
+    parser.add_parser("list", help="list users").set_defaults(handler=_runner(load, user_list))
     delete = parser.add_parser("delete", help="delete a user")
     delete.add_argument("name", help="name or id")
-    delete.set_defaults(func=_runner(load, user_delete))
+    delete.set_defaults(handler=_runner(load, user_delete))
     password = parser.add_parser("set-password", help="set (or generate) a user's password")
     password.add_argument("name", help="name or id")
     _add_password_options(password)
-    password.set_defaults(func=_runner(load, user_set_password))
+    password.set_defaults(handler=_runner(load, user_set_password))
 
 
 def _role_commands(sub: Any, load: Loader) -> None:
@@ -171,9 +177,9 @@ def _role_commands(sub: Any, load: Loader) -> None:
         command.add_argument("user", help="user name or id")
         command.add_argument("project", help="project name or id")
         command.add_argument("role", choices=ROLES)
-        command.set_defaults(func=_runner(load, action))
+        command.set_defaults(handler=_runner(load, action))
     parser.add_parser("list", help="list role assignments").set_defaults(
-        func=_runner(load, role_list)
+        handler=_runner(load, role_list)
     )
 
 
