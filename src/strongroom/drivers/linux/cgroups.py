@@ -28,7 +28,7 @@ V2_CONTROLLERS = ("memory", "cpu", "pids")
 DEFAULT_CPU_PERIOD_US = 100_000
 _MIN_CPU_QUOTA_US = 1_000
 _V1_UNLIMITED_MEMORY = 1 << 62  # v1 reports "no limit" as a huge page-aligned number
-_COMPONENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_COMPONENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _POLL_S = 0.02
 
 
@@ -98,7 +98,7 @@ def layout() -> CgroupLayout:
 def validate_group(group: str) -> str:
     """Return `group` if it is a relative path of safe components (no dots, no '..')."""
     parts = group.split("/")
-    if not group or len(parts) > 4 or not all(_COMPONENT_RE.match(p) for p in parts):
+    if not group or len(parts) > 4 or not all(_COMPONENT_RE.fullmatch(p) for p in parts):
         raise ValueError(f"invalid cgroup path {group!r} (1-4 components of [A-Za-z0-9_-])")
     return group
 
@@ -242,7 +242,7 @@ def list_roots(prefix: str) -> list[str]:
     names: set[str] = set()
     for h in layout().hierarchies():
         names.update(p.name for p in h.iterdir() if p.is_dir() and p.name.startswith(prefix))
-    return sorted(n for n in names if _COMPONENT_RE.match(n))
+    return sorted(n for n in names if _COMPONENT_RE.fullmatch(n))
 
 
 def group_pids(group: str) -> list[int]:

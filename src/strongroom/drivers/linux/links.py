@@ -20,22 +20,22 @@ IFNAME_MAX = 15
 SAFETY_RANGE = IPv4Network("198.18.0.0/15")
 SAFETY_METRIC = 4000
 
-_IFNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_NETNS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_IFNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_NETNS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 
 Interface = IPv4Interface | IPv6Interface
 
 
 def validate_ifname(name: str) -> str:
     """Return `name` if it is a usable interface name (1-15 chars, no '/', space or ':')."""
-    if len(name) > IFNAME_MAX or not _IFNAME_RE.match(name):
+    if len(name) > IFNAME_MAX or not _IFNAME_RE.fullmatch(name):
         raise ValueError(f"invalid interface name {name!r} (1-{IFNAME_MAX} of [A-Za-z0-9_.-])")
     return name
 
 
 def validate_netns(name: str) -> str:
     """Return `name` if it is a usable network namespace name."""
-    if not _NETNS_RE.match(name):
+    if not _NETNS_RE.fullmatch(name):
         raise ValueError(f"invalid network namespace name {name!r}")
     return name
 

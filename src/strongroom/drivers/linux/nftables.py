@@ -17,7 +17,7 @@ from strongroom.drivers.linux.commands import describe, in_netns, run
 
 DEFAULT_TABLE = "strongroom"
 
-_TABLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+_TABLE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 _TABLE_LINE_RE = re.compile(r"^table inet ([A-Za-z][A-Za-z0-9_]*) \{$", re.MULTILINE)
 
 # IPv6 needs neighbour discovery to work at all; it is always allowed.
@@ -50,7 +50,7 @@ class AllowRule:
 
 def validate_table(name: str) -> str:
     """Return `name` if it is a usable nft table name (letter, then letters/digits/_)."""
-    if not _TABLE_RE.match(name):
+    if not _TABLE_RE.fullmatch(name):
         raise ValueError(f"invalid nft table name {name!r}")
     return name
 
