@@ -137,3 +137,21 @@ def test_failed_starts_raise_with_the_log(run: Run, sandbox: SandboxFactory) -> 
             )
         )
     assert "exited at start" in in_netns.value.message
+
+
+def test_a_start_that_never_shows_its_marker_is_killed(run: Run) -> None:
+    group = f"{run.prefix}/vanish"
+    cgroups.create_group(group, cgroups.CgroupLimits())
+    marker = f"{run.prefix}-vanish"
+    spec = processes.ProcessSpec(
+        argv=("sh", "-c", "exec sleep 300", marker),  # exec drops the marker
+        pidfile=run.dir / "vanish.pid",
+        logfile=run.dir / "vanish.log",
+        marker=marker,
+        cgroup=group,
+    )
+    with pytest.raises(InfrastructureError, match="did not start"):
+        processes.start(spec, timeout=0.3)
+    assert not spec.pidfile.exists()
+    assert cgroups.group_pids(group) == []
+    cgroups.remove_group(run.prefix)

@@ -9,6 +9,7 @@ on /dev/null and output appended to a log file, and it survives the caller's exi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -131,7 +132,8 @@ def start(spec: ProcessSpec, timeout: float = 5.0) -> int:
 
     Idempotent: if the pidfile names a live process matching the marker, that pid is returned
     and nothing is started. Raises `InfrastructureError` (with the log's tail) if the launch
-    fails or the process exits before its command line shows the marker.
+    fails, or if the process exits or does not show the marker within `timeout` (it is then
+    killed and its pidfile removed, so a failed start leaves nothing running).
     """
     running = find_process(spec.pidfile, spec.marker)
     if running is not None:
@@ -143,7 +145,14 @@ def start(spec: ProcessSpec, timeout: float = 5.0) -> int:
     pid = read_pidfile(spec.pidfile)
     if pid is None:
         raise InfrastructureError("launcher wrote no pidfile", detail=_log_tail(spec.logfile))
-    _await_exec(pid, spec, timeout)
+    try:
+        _await_exec(pid, spec, timeout)
+    except InfrastructureError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # the pid we just launched: never leave it half-started
+        _wait_gone(pid, 2.0)
+        spec.pidfile.unlink(missing_ok=True)
+        raise
     return pid
 
 
