@@ -35,7 +35,7 @@ def _losetup_j(image: Path) -> str:
     return run_command(["losetup", "-j", str(image)]).stdout.strip()
 
 
-def test_volume_lifecycle_grows_online_and_leaves_nothing(volume: tuple[Path, Path]) -> None:
+def test_volume_lifecycle_grows_mounted_and_leaves_nothing(volume: tuple[Path, Path]) -> None:
     image, mountpoint = volume
     volumes.create_image(image, 64 * MIB)
     assert os.stat(image).st_blocks * 512 < 64 * MIB  # sparse

@@ -1,8 +1,9 @@
-"""Volumes as ext4 image files on loop devices: create, mount, grow online, measure, remove.
+"""Volumes as ext4 image files on loop devices: create, mount, grow, measure, remove.
 
 A file is attached to at most one loop device by these functions: mounting reuses a device
 an earlier (possibly crashed) run left attached, so the same ext4 filesystem is never
-mounted through two devices.
+mounted through two devices. Growing a mounted ext4 needs CAP_SYS_RESOURCE, which some
+hosts withhold even from root: `grow_mounted` then unmounts, grows offline and remounts.
 """
 
 from __future__ import annotations
