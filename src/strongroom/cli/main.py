@@ -10,6 +10,7 @@ from pathlib import Path
 
 from strongroom.cli.common import add_config_argument, settings_or_exit
 from strongroom.config import Settings, masked_dump
+from strongroom.config.reference import option_reference
 from strongroom.contracts.errors import StrongroomError
 from strongroom.identity.cli import add_identity_commands
 from strongroom.runtime.prepare import configure_logging, open_database, upgrade_and_seed
@@ -45,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="inspect the configuration").add_subparsers()
     config.add_parser("show", help="print the effective config, secrets masked").set_defaults(
         handler=_config_show
+    )
+
+    config.add_parser("options", help="list every option: type, default, help").set_defaults(
+        handler=_config_options
     )
 
     db = sub.add_parser("db", help="the control DB").add_subparsers()
@@ -94,6 +99,12 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
 
 def _config_show(_args: argparse.Namespace, settings: Settings) -> int:
     print(json.dumps(masked_dump(settings), indent=2))
+    return 0
+
+
+def _config_options(_args: argparse.Namespace, _settings: Settings) -> int:
+    for line in option_reference():
+        print(line)
     return 0
 
 

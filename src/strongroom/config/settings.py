@@ -55,12 +55,6 @@ class WorkerSettings(Section):
         30.0, gt=0, description="A claimed job is another worker's after this long unrenewed."
     )
     poll_seconds: float = Field(0.5, gt=0, description="Idle wait between queue polls.")
-    step_retry_limit: int = Field(
-        3, ge=0, description="Retries of a step that failed with a retryable error."
-    )
-    step_retry_backoff_seconds: float = Field(
-        1.0, ge=0, description="First retry delay; doubles per attempt."
-    )
     crash_after_checkpoint: int | None = Field(
         None,
         ge=1,
