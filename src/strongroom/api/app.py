@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from strongroom.api.errors import install_error_handlers
+from strongroom.api.requests_log import install_request_log
 from strongroom.api.routers import datastores, flavors, instances, limits, versions
 from strongroom.config import Settings
 from strongroom.identity.authenticator import Authenticator
@@ -27,6 +28,7 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.instances = InstanceService(settings, db, JobQueue(db, box))
     app.state.catalog = CatalogService(settings, db)
     install_error_handlers(app)
+    install_request_log(app)
     for module in (versions, instances, flavors, datastores, limits):
         app.include_router(module.router)
     return app

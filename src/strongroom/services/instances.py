@@ -13,6 +13,8 @@ from strongroom.domain.firewall import parse_cidr
 from strongroom.domain.instance_status import DELETABLE, MUTABLE, Status
 from strongroom.domain.names import instance_name_problem
 from strongroom.identity.context import RequestContext
+from strongroom.jobs.kinds import CREATE_INSTANCE as CREATE
+from strongroom.jobs.kinds import DELETE_INSTANCE as DELETE
 from strongroom.jobs.queue import JobQueue
 from strongroom.services.requests import CreateInstance
 from strongroom.services.scope import check_write, visible_instance
@@ -20,8 +22,6 @@ from strongroom.services.views import InstanceView, instance_views
 from strongroom.store import catalog, instances, networks
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Flavor, Instance
-from strongroom.jobs.kinds import CREATE_INSTANCE as CREATE
-from strongroom.jobs.kinds import DELETE_INSTANCE as DELETE
 
 
 class InstanceService:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from strongroom.jobs.kinds import CREATE_INSTANCE, DELETE_INSTANCE
 from strongroom.steps.base import Step, StepContext
 from strongroom.steps.compute import CreateSandbox, InstallAgentFiles, StartAgent
 from strongroom.steps.guest import PrepareGuest
 from strongroom.steps.instance_record import MarkActive, MarkDeleted, MarkDeleting, mark_error
 from strongroom.steps.network import AllocatePorts, ApplyFirewall, PlugPorts
 from strongroom.steps.volume import CreateVolume
-from strongroom.jobs.kinds import CREATE_INSTANCE, DELETE_INSTANCE
 from strongroom.workflows.base import Workflow
 
 CREATE = CREATE_INSTANCE

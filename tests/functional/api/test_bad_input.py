@@ -137,7 +137,11 @@ def test_unknown_things(plane: ControlPlane) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
     ),
@@ -174,5 +178,5 @@ def test_no_create_body_gives_a_500(plane: ControlPlane, fields: dict[str, Any])
     )
     assert r.status_code < 500, r.text
     if r.status_code >= 400:
-        ((fault_name, fault),) = r.json().items()
+        ((_fault_name, fault),) = r.json().items()
         assert fault["code"] == r.status_code

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from strongroom.store.models import Job
 from tests.support.controlplane import ControlPlane
 
 pytestmark = pytest.mark.functional
@@ -34,6 +36,10 @@ def test_create_becomes_active_and_delete_leaves_nothing(plane: ControlPlane) ->
     assert created["status"] == "BUILD"
     assert created["access"] == {"is_public": True, "allowed_cidrs": []}
     assert "S3cret-pass" not in r.text
+    assert r.headers["x-openstack-request-id"].startswith("req-")
+    with plane.db.read() as s:
+        stored = [repr(j.payload) + (j.sealed_secrets or "") for j in s.scalars(select(Job))]
+    assert stored and not any("S3cret-pass" in row for row in stored), "job secrets are sealed"
 
     with plane.worker():
         doc = plane.wait_status(demo, created["id"], {"ACTIVE", "ERROR"})
