@@ -105,10 +105,10 @@ def test_scope_by_id_and_refusal_without_a_role(identity: Identity) -> None:
 
 
 def test_tokens_are_validated_by_their_owner_or_an_admin(identity: Identity) -> None:
-    alice = identity.session("alice", "alice-pw").get_token()
+    alice = str(identity.session("alice", "alice-pw").get_token())
     identity.directory.create_user("bob", "bob-pw", "demo")
     identity.directory.assign_role("bob", "demo", "reader")
-    bob = identity.session("bob", "bob-pw").get_token()
+    bob = str(identity.session("bob", "bob-pw").get_token())
     url = identity.url + "/v3/auth/tokens"
 
     own = httpx.get(url, headers={"X-Auth-Token": alice, "X-Subject-Token": alice})
