@@ -31,6 +31,22 @@ def parse_cidr(text: str) -> str:
         raise ValueError(f"{text!r} is not an IPv4 or IPv6 CIDR") from exc
 
 
+def engine_rules(access: Access, *, engine_port: int, user_subnet: str) -> tuple[FirewallRule, ...]:
+    """Who may reach the datastore port (the part of the firewall users see):
+
+    - public: anywhere (IPv4 and IPv6);
+    - private with `allowed_cidrs`: exactly those CIDRs;
+    - private without: the instance's own user subnet only.
+    """
+    if access.is_public:
+        sources: tuple[str, ...] = ANYWHERE
+    elif access.allowed_cidrs:
+        sources = tuple(dict.fromkeys(parse_cidr(c) for c in access.allowed_cidrs))
+    else:
+        sources = (parse_cidr(user_subnet),)
+    return tuple(FirewallRule(source=s, port=engine_port) for s in sources)
+
+
 def derive_rules(
     access: Access,
     *,
@@ -39,20 +55,10 @@ def derive_rules(
     agent_port: int,
     control_plane_address: str,
 ) -> tuple[FirewallRule, ...]:
-    """Inbound rules of one instance; everything not allowed here is dropped.
+    """Every inbound rule of one instance; everything not allowed here is dropped.
 
-    - public: the engine port from anywhere (IPv4 and IPv6);
-    - private with `allowed_cidrs`: the engine port from exactly those CIDRs;
-    - private without: the engine port from the instance's own user subnet only;
-    - always: the agent port from the control plane's management address only.
+    The engine rules above, plus the agent port from the control plane's management address.
     """
-    if access.is_public:
-        sources: tuple[str, ...] = ANYWHERE
-    elif access.allowed_cidrs:
-        sources = tuple(dict.fromkeys(parse_cidr(c) for c in access.allowed_cidrs))
-    else:
-        sources = (parse_cidr(user_subnet),)
-    rules = [FirewallRule(source=s, port=engine_port) for s in sources]
     control = ipaddress.ip_address(control_plane_address)
-    rules.append(FirewallRule(source=f"{control}/{control.max_prefixlen}", port=agent_port))
-    return tuple(rules)
+    agent = FirewallRule(source=f"{control}/{control.max_prefixlen}", port=agent_port)
+    return (*engine_rules(access, engine_port=engine_port, user_subnet=user_subnet), agent)

@@ -2,3 +2,4 @@
 
 CREATE_INSTANCE = "create_instance"
 DELETE_INSTANCE = "delete_instance"
+UPDATE_ACCESS = "update_access"

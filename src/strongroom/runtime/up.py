@@ -59,6 +59,8 @@ class _WorkerSupervisor:
         while not self._stopping.is_set():
             self._proc = self._spawn()
             code = self._proc.wait()
+            if code == 0:
+                return  # it was told to stop (Ctrl-C reaches the whole process group)
             if not self._stopping.is_set():
                 log.warning("worker exited with %s; starting another", code)
                 self._stopping.wait(1.0)

@@ -15,6 +15,7 @@ from strongroom.domain.names import instance_name_problem
 from strongroom.identity.context import RequestContext
 from strongroom.jobs.kinds import CREATE_INSTANCE as CREATE
 from strongroom.jobs.kinds import DELETE_INSTANCE as DELETE
+from strongroom.jobs.kinds import UPDATE_ACCESS
 from strongroom.jobs.queue import JobQueue
 from strongroom.services.requests import CreateInstance
 from strongroom.services.scope import check_write, visible_instance
@@ -101,6 +102,25 @@ class InstanceService:
                 instances.record_event(s, row, "renamed", f"renamed from {row.name!r} to {name!r}")
                 row.name = name
                 row.updated_at = utcnow()
+
+    def update_access(
+        self, ctx: RequestContext, instance_id: str, is_public: bool, cidrs: tuple[str, ...]
+    ) -> None:
+        """Change who may connect; the worker applies it live (no engine restart)."""
+        check_write(ctx)
+        canonical = _cidrs(cidrs)
+        with self.db.write() as s:
+            row = visible_instance(s, ctx, instance_id)
+            if row.status not in MUTABLE:
+                raise Conflict(
+                    f"Instance {instance_id} is {row.status}; access can change once it is ACTIVE."
+                )
+            row.is_public = is_public
+            row.allowed_cidrs = list(canonical)
+            row.updated_at = utcnow()
+            who = "everyone" if is_public else (", ".join(canonical) or "its own network")
+            instances.record_event(s, row, "access", f"access changed: open to {who}")
+            self.queue.enqueue(s, UPDATE_ACCESS, row.id, payload={})
 
     def delete(self, ctx: RequestContext, instance_id: str) -> None:
         check_write(ctx)

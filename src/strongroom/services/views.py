@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from strongroom.datastores import load_catalog
+from strongroom.domain.firewall import Access, FirewallRule, engine_rules
 from strongroom.domain.instance_status import shown_status
 from strongroom.store.models import Instance, Network, Port
 
@@ -45,6 +47,7 @@ class InstanceView:
     updated: datetime
     service_status_updated: datetime | None
     fault: FaultView | None
+    rules: tuple[FirewallRule, ...]
 
 
 def instance_views(session: Session, rows: list[Instance], *, admin: bool) -> list[InstanceView]:
@@ -88,4 +91,13 @@ def _view(
         updated=row.updated_at,
         service_status_updated=row.service_status_updated_at,
         fault=fault,
+        rules=engine_rules(
+            Access(row.is_public, tuple(row.allowed_cidrs)),
+            engine_port=_engine_port(row.datastore),
+            user_subnet=nets[row.network_id].cidr,
+        ),
     )
+
+
+def _engine_port(datastore: str) -> int:
+    return next(d.port for d in load_catalog() if d.name == datastore)

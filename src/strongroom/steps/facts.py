@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from strongroom.contracts.agent import DEFAULT_AGENT_PORT
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.datastores import load_catalog
 from strongroom.domain.firewall import Access
@@ -12,7 +13,7 @@ from strongroom.steps.base import StepContext
 from strongroom.store import catalog, networks
 from strongroom.store.models import Instance, Network
 
-AGENT_PORT = 2443
+AGENT_PORT = DEFAULT_AGENT_PORT
 
 
 @dataclass(frozen=True)

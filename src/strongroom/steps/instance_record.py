@@ -55,6 +55,18 @@ class MarkDeleted(Step):
                 instances.record_event(s, instance, "deleted", "the instance was deleted")
 
 
+class AccessApplied(Step):
+    """Say that the firewall now enforces the instance's access."""
+
+    name = "access_applied"
+
+    def do(self, ctx: StepContext) -> None:
+        with ctx.db.write() as s:
+            instance = s.get(Instance, ctx.resource_id)
+            if instance is not None and instance.deleted_at is None:
+                instances.record_event(s, instance, "access", "the new access rules are enforced")
+
+
 def mark_error(ctx: StepContext, what: str) -> None:
     """Leave the instance in ERROR with a fault a user can read (and detail for operators)."""
     with ctx.db.write() as s:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from strongroom.jobs.kinds import CREATE_INSTANCE, DELETE_INSTANCE
+from strongroom.jobs.kinds import CREATE_INSTANCE, DELETE_INSTANCE, UPDATE_ACCESS
 from strongroom.steps.base import Step, StepContext
 from strongroom.steps.compute import CreateSandbox, InstallAgentFiles, StartAgent
 from strongroom.steps.guest import PrepareGuest
-from strongroom.steps.instance_record import MarkActive, MarkDeleted, MarkDeleting, mark_error
+from strongroom.steps.instance_record import (
+    AccessApplied,
+    MarkActive,
+    MarkDeleted,
+    MarkDeleting,
+    mark_error,
+)
 from strongroom.steps.network import AllocatePorts, ApplyFirewall, PlugPorts
 from strongroom.steps.volume import CreateVolume
 from strongroom.workflows.base import Workflow
@@ -50,4 +56,11 @@ delete_instance = Workflow(
     steps=(MarkDeleting(), *(Teardown(s) for s in reversed(_BUILD)), MarkDeleted()),
     on_failure=lambda ctx: mark_error(ctx, "the instance could not be deleted"),
     rollback=False,
+)
+
+update_access = Workflow(
+    name=UPDATE_ACCESS,
+    steps=(ApplyFirewall(), AccessApplied()),
+    on_failure=lambda ctx: mark_error(ctx, "the new access rules could not be applied"),
+    rollback=False,  # the previous rules stay in force until the new set replaces them
 )

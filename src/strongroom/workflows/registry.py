@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from strongroom.workflows.base import Workflow
-from strongroom.workflows.instances import create_instance, delete_instance
+from strongroom.workflows.instances import create_instance, delete_instance, update_access
 
-WORKFLOWS: dict[str, Workflow] = {w.name: w for w in (create_instance, delete_instance)}
+WORKFLOWS: dict[str, Workflow] = {
+    w.name: w for w in (create_instance, delete_instance, update_access)
+}

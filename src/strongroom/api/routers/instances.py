@@ -12,6 +12,7 @@ from strongroom.api.schemas.instances import (
     UpdateInstanceBody,
     render_instance,
 )
+from strongroom.contracts.errors import BadRequest
 from strongroom.services.instances import InstanceService
 from strongroom.services.views import InstanceView
 
@@ -72,10 +73,14 @@ def show_instance(request: Request, ctx: Context, instance_id: str) -> dict[str,
 def update_instance(
     request: Request, ctx: Context, instance_id: str, body: UpdateInstanceBody
 ) -> Response:
-    if body.instance.name is not None:
-        _service(request).rename(ctx, instance_id, body.instance.name)
-    else:
-        _service(request).get(ctx, instance_id)  # 404 for an unknown instance all the same
+    fields, service = body.instance, _service(request)
+    if fields.name is None and fields.access is None:
+        raise BadRequest("Nothing to update: give `name` or `access`.")
+    if fields.name is not None:
+        service.rename(ctx, instance_id, fields.name)
+    if fields.access is not None:
+        access = fields.access
+        service.update_access(ctx, instance_id, access.is_public, tuple(access.allowed_cidrs))
     return Response(status_code=202)
 
 

@@ -117,6 +117,7 @@ class CreateInstanceBody(Body):
 
 class UpdateInstanceFields(Body):
     name: StrictStr | None = None
+    access: AccessBody | None = None
 
 
 class UpdateInstanceBody(Body):
@@ -149,7 +150,14 @@ def render_instance(view: InstanceView, base_url: str, region: str) -> dict[str,
             {"address": a.address, "type": a.type, "network": a.network} for a in view.addresses
         ],
         "ip": [a.address for a in view.addresses],
-        "access": {"is_public": view.is_public, "allowed_cidrs": list(view.allowed_cidrs)},
+        "access": {
+            "is_public": view.is_public,
+            "allowed_cidrs": list(view.allowed_cidrs),
+            # Strongroom extension, read-only: what the firewall admits to the datastore port.
+            "rules": [
+                {"source": r.source, "port": r.port, "protocol": r.protocol} for r in view.rules
+            ],
+        },
         "created": timestamp(view.created),
         "updated": timestamp(view.updated),
         "service_status_updated": timestamp(view.service_status_updated),
