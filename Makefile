@@ -18,4 +18,4 @@ test: bootstrap
 	$(VENV)/pytest -p no:cacheprovider tests
 
 bench: bootstrap
-	$(VENV)/python -m bench.provision
+	$(VENV)/python -m bench.api_list

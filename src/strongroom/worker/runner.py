@@ -68,7 +68,7 @@ class JobRunner:
             settings=self.settings,
             error=_stored_error(job),
         )
-        direction, index = job.direction, job.step_index
+        direction, index = job.direction, _realign(workflow, job.step_index, job.context)
         if direction == "do" and job.attempts > MAX_CLAIMS:
             ctx.error = {"code": "worker_lost", "message": "the job's worker stopped too often"}
             direction, index = self._after_failure(job, workflow, ctx, index)
@@ -164,6 +164,8 @@ class JobRunner:
         return None  # unreachable
 
     def _checkpoint(self, job: ClaimedJob, direction: str, index: int, ctx: StepContext) -> None:
+        steps = self.workflows[job.workflow].steps
+        ctx.state[_AT_STEP] = steps[index].name if 0 <= index < len(steps) else None
         self.queue.checkpoint(
             job.id,
             self.owner,
@@ -179,6 +181,22 @@ class JobRunner:
                 "fault injection: killing this worker after checkpoint %d", self.checkpoints
             )
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+_AT_STEP = "_at_step"
+
+
+def _realign(workflow: Workflow, index: int, state: dict[str, Any]) -> int:
+    """The checkpoint's step index in this code's step list.
+
+    A checkpoint names the step it points at, so a job written by an older release whose
+    workflow had other steps resumes at the same step, not at the same number.
+    """
+    name = state.get(_AT_STEP)
+    names = [s.name for s in workflow.steps]
+    if name is None or (0 <= index < len(names) and names[index] == name):
+        return index
+    return names.index(name) if name in names else index
 
 
 def _encode_error(error: dict[str, Any]) -> str | None:
