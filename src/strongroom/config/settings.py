@@ -128,11 +128,52 @@ class FakeDriverSettings(Section):
     )
 
 
+class LocalDriverSettings(Section):
+    name_prefix: str = Field(
+        "sr",
+        pattern=r"^[a-z][a-z0-9]{0,7}$",
+        description="Prefix of every namespace, link and cgroup the local backend makes "
+        "(1-8 of [a-z0-9], a letter first); tests use a unique one per run.",
+    )
+    volumes_dir: Path | None = Field(
+        None, description="Where volume image files live; None: <state_dir>/volumes."
+    )
+    mounts_dir: Path | None = Field(
+        None, description="Where volumes are mounted; None: <state_dir>/mounts."
+    )
+    run_dir: Path | None = Field(
+        None,
+        description="Per-instance sandbox dirs (agent config, certificates, pid files, logs); "
+        "None: <state_dir>/run.",
+    )
+    pids_max: int = Field(512, ge=16, description="Most processes one sandbox may run.")
+
+    def volumes_path(self, state_dir: Path) -> Path:
+        return self.volumes_dir or state_dir / "volumes"
+
+    def mounts_path(self, state_dir: Path) -> Path:
+        return self.mounts_dir or state_dir / "mounts"
+
+    def run_path(self, state_dir: Path) -> Path:
+        return self.run_dir or state_dir / "run"
+
+    def sandbox_dir(self, state_dir: Path, instance_id: str) -> Path:
+        """The instance's own directory: files handed to the sandbox land here."""
+        return self.run_path(state_dir) / instance_id
+
+    def mountpoint(self, state_dir: Path, instance_id: str) -> Path:
+        """Where the instance's volume is mounted (the engine's data dir)."""
+        return self.mounts_path(state_dir) / instance_id
+
+
 class DriverSettings(Section):
-    backend: Literal["fake"] = Field(
-        "fake", description="Infrastructure backend: `fake` (no real resources)."
+    backend: Literal["fake", "local"] = Field(
+        "fake",
+        description="Infrastructure backend: `fake` (no real resources) or `local` (namespaces, "
+        "bridges, nftables, loop volumes and cgroups on this host; needs root).",
     )
     fake: FakeDriverSettings = Field(default_factory=FakeDriverSettings)
+    local: LocalDriverSettings = Field(default_factory=LocalDriverSettings)
 
 
 class LimitSettings(Section):
@@ -193,6 +234,10 @@ class Settings(Section):
                     raise ValueError(f"flavor id/name {key!r} is used twice")
                 seen.add(key)
         return flavors
+
+    def pki_dir(self) -> Path:
+        """The control plane's CA and client certificate (created on first use)."""
+        return self.state_dir / "pki"
 
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.state_dir / 'strongroom.db'}"

@@ -28,4 +28,17 @@ def build_drivers(settings: Settings) -> DriverSet:
         return DriverSet(
             FakeCompute(world), FakeNetwork(world), FakeVolume(world), FakeGuest(world)
         )
+    if settings.drivers.backend == "local":
+        from strongroom.drivers.compute.local import LocalCompute
+        from strongroom.drivers.guest.local import LocalGuest
+        from strongroom.drivers.local_layout import HostLayout
+        from strongroom.drivers.network.local import LocalNetwork
+        from strongroom.drivers.volume.local import LocalVolume
+
+        layout = HostLayout.from_settings(settings)
+        network = LocalNetwork(layout, settings.networks)
+        network.ensure_host()
+        return DriverSet(
+            LocalCompute(layout), network, LocalVolume(layout), LocalGuest(settings.pki_dir())
+        )
     raise ValueError(f"unknown driver backend {settings.drivers.backend!r}")

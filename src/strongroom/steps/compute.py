@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from strongroom.steps.base import RetryPolicy, Step, StepContext
+from strongroom.steps.certificates import CLIENT_CA_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE
 from strongroom.steps.facts import AGENT_PORT, load_facts
 
 
@@ -19,19 +20,30 @@ class CreateSandbox(Step):
 
 
 class InstallAgentFiles(Step):
-    """The agent's configuration, handed to the sandbox as files (never over the wire)."""
+    """The agent's configuration (`strongroom_agent.settings.AgentSettings`), handed to the
+    sandbox as a file (never over the wire), naming the certificates installed beside it."""
 
     name = "install_agent_files"
 
     def do(self, ctx: StepContext) -> None:
         facts = load_facts(ctx)
+        local = ctx.settings.drivers.local
+        box = local.sandbox_dir(ctx.settings.state_dir, facts.instance_id)
         config = {
             "instance_id": facts.instance_id,
             "bind_host": facts.address("management"),
             "port": AGENT_PORT,
+            "server_cert": str(box / SERVER_CERT_FILE),
+            "server_key": str(box / SERVER_KEY_FILE),
+            "client_ca": str(box / CLIENT_CA_FILE),
             "engine": facts.datastore,
-            "memory_limit_mb": facts.ram_mb,
+            "data_dir": str(local.mountpoint(ctx.settings.state_dir, facts.instance_id)),
+            "run_dir": str(box / "run"),
+            "log_dir": str(box / "log"),
+            "memory_mib": facts.ram_mb,
             "vcpus": facts.vcpus,
+            "listen_address": facts.address("user"),
+            "engine_port": facts.engine_port,
         }
         files = {"agent.json": json.dumps(config, indent=2).encode()}
         ctx.drivers.compute.install_files(ctx.resource_id, files)

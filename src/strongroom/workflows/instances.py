@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strongroom.jobs.kinds import CREATE_INSTANCE, DELETE_INSTANCE, UPDATE_ACCESS
 from strongroom.steps.base import Step, StepContext
+from strongroom.steps.certificates import InstallCertificates
 from strongroom.steps.compute import CreateSandbox, InstallAgentFiles, StartAgent
 from strongroom.steps.guest import PrepareGuest
 from strongroom.steps.instance_record import (
@@ -27,6 +28,7 @@ _BUILD: tuple[Step, ...] = (
     PlugPorts(),
     CreateVolume(),
     ApplyFirewall(),
+    InstallCertificates(),
     InstallAgentFiles(),
     StartAgent(),
 )

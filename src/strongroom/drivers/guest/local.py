@@ -1,0 +1,110 @@
+"""The guest driver over the agent's mutual-TLS API (`AgentClient`).
+
+The control plane's client certificate is issued by its CA (in the PKI dir) on first use.
+`prepare` waits for a freshly started agent to answer, then runs the prepare operation to its
+end; `health` reports an unreachable or confused agent as such and never raises.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from strongroom.contracts import agent as contract
+from strongroom.contracts.errors import InfrastructureError
+from strongroom.drivers.guest.http import AgentClient
+from strongroom.drivers.specs import GuestHealth, GuestTarget, PrepareSpec
+from strongroom.pki import CertificateAuthority, CertificatePaths
+from strongroom.pki.authority import CA_CERT_FILE
+
+REACHABLE_TIMEOUT_SECONDS = 60.0
+HEALTH_TIMEOUT_SECONDS = 5.0
+_POLL_SECONDS = 0.1
+
+
+def prepare_request(spec: PrepareSpec) -> contract.PrepareRequest:
+    """The wire form of a prepare spec."""
+    return contract.PrepareRequest(
+        listen_address=spec.listen_address,
+        databases=[
+            contract.DatabaseSpec(name=d.name, character_set=d.character_set, collate=d.collate)
+            for d in spec.databases
+        ],
+        users=[
+            contract.UserSpec(
+                name=u.name,
+                password=SecretStr(u.password),
+                host=u.host,
+                databases=list(u.databases),
+            )
+            for u in spec.users
+        ],
+    )
+
+
+class LocalGuest:
+    def __init__(self, pki_dir: Path, port: int = contract.DEFAULT_AGENT_PORT) -> None:
+        self.pki_dir = pki_dir
+        self.port = port
+        self._client_cert: CertificatePaths | None = None
+
+    def prepare(self, target: GuestTarget, spec: PrepareSpec, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        request = prepare_request(spec)
+        with self._client(target) as client:
+            _wait_reachable(client, min(deadline, time.monotonic() + REACHABLE_TIMEOUT_SECONDS))
+            operation_id = client.prepare(request)
+            client.wait_operation(operation_id, max(1.0, deadline - time.monotonic()))
+
+    def health(self, target: GuestTarget) -> GuestHealth:
+        try:
+            with self._client(target, HEALTH_TIMEOUT_SECONDS) as client:
+                status = client.status()
+        except Exception as exc:  # health reports every failure and never raises
+            return GuestHealth(reachable=False, engine_running=False, message=_message(exc))
+        running = status.engine_state is contract.EngineState.RUNNING and status.health.healthy
+        return GuestHealth(
+            reachable=True,
+            engine_running=running,
+            volume_used_bytes=status.volume.used_bytes,
+            volume_total_bytes=status.volume.total_bytes,
+            message=status.health.detail or "",
+        )
+
+    def _client(self, target: GuestTarget, timeout: float = 10.0) -> AgentClient:
+        paths = self._client_certificate()
+        return AgentClient(
+            target.address,
+            self.port,
+            target.instance_id,
+            self.pki_dir / CA_CERT_FILE,
+            paths.cert,
+            paths.key,
+            timeout=timeout,
+        )
+
+    def _client_certificate(self) -> CertificatePaths:
+        if self._client_cert is None:
+            ca = CertificateAuthority.load_or_create(self.pki_dir)
+            self._client_cert = ca.ensure_client_certificate(self.pki_dir)
+        return self._client_cert
+
+
+def _wait_reachable(client: AgentClient, deadline: float) -> None:
+    """Poll `status` until the agent answers; an unreachable agent past `deadline` raises."""
+    while True:
+        try:
+            client.status()
+            return
+        except InfrastructureError as exc:
+            if not exc.retryable or time.monotonic() > deadline:
+                raise
+        time.sleep(_POLL_SECONDS)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, InfrastructureError):
+        return f"{exc.message} ({exc.detail})" if exc.detail else exc.message
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,41 @@
+"""Volumes on this host: an ext4 image file per instance, loop-mounted at its mountpoint."""
+
+from __future__ import annotations
+
+from strongroom.drivers.linux import volumes
+from strongroom.drivers.local_layout import HostLayout
+
+GIB = 1024**3
+_IMAGE_SUFFIX = ".img"
+
+
+class LocalVolume:
+    def __init__(self, layout: HostLayout) -> None:
+        self.layout = layout
+
+    def create(self, instance_id: str, size_gib: int) -> None:
+        self.layout.volumes_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        self.layout.mounts_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        image = self.layout.image(instance_id)
+        volumes.create_image(image, size_gib * GIB)
+        mountpoint = self.layout.mountpoint(instance_id)
+        volumes.mount_image(image, mountpoint)
+        mountpoint.chmod(0o755)  # the engine's OS user must traverse it
+
+    def delete(self, instance_id: str) -> None:
+        mountpoint = self.layout.mountpoint(instance_id)
+        volumes.unmount(mountpoint)
+        volumes.remove_image(self.layout.image(instance_id))
+        if mountpoint.is_dir():
+            mountpoint.rmdir()
+
+    def list_volumes(self) -> set[str]:
+        found: set[str] = set()
+        if self.layout.volumes_dir.is_dir():
+            found.update(p.stem for p in self.layout.volumes_dir.glob(f"*{_IMAGE_SUFFIX}"))
+        if self.layout.mounts_dir.is_dir():
+            found.update(p.name for p in self.layout.mounts_dir.iterdir() if p.is_dir())
+        for device in volumes.list_loop_devices(f"{self.layout.volumes_dir}/"):
+            name = device.backing_file.rsplit("/", 1)[-1]
+            found.add(name.removesuffix(_IMAGE_SUFFIX))
+        return found
