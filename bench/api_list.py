@@ -21,6 +21,7 @@ import uvicorn
 from sqlalchemy import select
 
 from strongroom.api.app import create_api_app
+from strongroom.config.settings import QuotaSettings
 from strongroom.store.models import Instance
 from tests.functional.api.test_instance_lifecycle import CREATE
 from tests.support.controlplane import ControlPlane, make_settings
@@ -55,7 +56,8 @@ def main() -> None:
         url = cluster.create_database()
     else:
         url = f"sqlite:///{root / 'control.db'}"
-    plane = ControlPlane(make_settings(root / "state", url))
+    unlimited = QuotaSettings(max_instances=-1, max_volumes=-1, max_ram=-1)
+    plane = ControlPlane(make_settings(root / "state", url, quotas=unlimited))
     try:
         run(plane, args.instances, args.requests, args.db)
     finally:
@@ -68,7 +70,8 @@ def run(plane: ControlPlane, count: int, requests: int, db_kind: str) -> None:
     demo = plane.tenant("demo", "demo", "member")
     for n in range(count):
         doc = {"instance": {**CREATE["instance"], "name": f"db{n}"}}
-        plane.client.post(plane.url(demo, "instances"), json=doc, headers=demo.headers())
+        r = plane.client.post(plane.url(demo, "instances"), json=doc, headers=demo.headers())
+        r.raise_for_status()
     server = uvicorn.Server(
         uvicorn.Config(
             create_api_app(plane.settings, plane.db),
