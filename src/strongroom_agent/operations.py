@@ -1,8 +1,10 @@
 """Long operations: each runs in a background thread under an id the control plane polls.
 
 One operation runs at a time (the engine is one process); a second request meanwhile gets
-`Conflict`. Records live in memory: after an agent restart an old id is unknown (404) and the
-control plane re-submits, which is safe because every operation is idempotent.
+`Conflict`. Synchronous changes (databases, users, configuration) hold the same slot for their
+duration (`exclusive`), so they never interleave with a restart or with each other.
+Records live in memory: after an agent restart an old id is unknown (404) and the control
+plane re-submits, which is safe because every operation is idempotent.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import threading
 import traceback
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from strongroom.contracts.agent import ErrorDetail, OperationKind, OperationState, OperationStatus
@@ -51,6 +54,20 @@ class OperationRunner:
         )
         thread.start()
         return record
+
+    @contextmanager
+    def exclusive(self, what: str) -> Iterator[None]:
+        """Hold the operation slot while a synchronous change named `what` runs; `Conflict`
+        if an operation or another change holds it."""
+        with self._lock:
+            if self._running is not None:
+                raise Conflict(f"operation {self._running} is still running")
+            self._running = what
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running = None
 
     def get(self, operation_id: str) -> OperationStatus:
         """The record of one operation; `NotFound` if unknown (e.g. the agent restarted)."""

@@ -9,9 +9,11 @@ from strongroom.contracts.agent import (
     OperationKind,
     OperationStatus,
     PrepareRequest,
+    ResizeRequest,
     StatusResponse,
 )
 from strongroom_agent import __version__, volume
+from strongroom_agent.administration import AdministrationService
 from strongroom_agent.engines.base import Engine
 from strongroom_agent.operations import OperationRunner
 
@@ -23,6 +25,7 @@ class AgentService:
         self.instance_id = instance_id
         self.engine = engine
         self.runner = runner
+        self.administration = AdministrationService(engine, runner)
 
     def status(self) -> StatusResponse:
         """Agent version, engine state and health, volume usage."""
@@ -53,6 +56,12 @@ class AgentService:
     def restart(self) -> OperationAccepted:
         """Restart the engine in the background."""
         return self._submit(OperationKind.RESTART, self.engine.restart)
+
+    def resize(self, request: ResizeRequest) -> OperationAccepted:
+        """Re-size the engine for new limits (one restart) in the background."""
+        return self._submit(
+            OperationKind.RESIZE, lambda: self.engine.resize(request.memory_mib, request.vcpus)
+        )
 
     def operation(self, operation_id: str) -> OperationStatus:
         """One operation's record."""

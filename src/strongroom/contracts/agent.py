@@ -6,6 +6,13 @@ It imports nothing of ours except other `strongroom.contracts` modules.
 
 Secrets (user passwords) are `SecretStr`: hidden in `repr()` and logs, and sent in clear only
 when a request is serialised to JSON for the wire (inside mutual TLS).
+
+Synchronous or not: database, user, root, configuration and log-switch requests finish within
+a couple of seconds (a few statements over the engine's socket), so they answer directly (200,
+or 204 when there is nothing to return). Anything that restarts the engine (prepare, start,
+stop, restart, resize) answers 202 with an operation id to poll. A synchronous change while an
+operation runs is refused with 409 (retryable), so changes to one instance never interleave.
+Users are addressed by name in the path and `host` in the query (default `%`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     SecretStr,
     field_serializer,
     field_validator,
@@ -34,12 +42,33 @@ PATH_ENGINE_START = f"{PREFIX}/engine/start"
 PATH_ENGINE_STOP = f"{PREFIX}/engine/stop"
 PATH_ENGINE_RESTART = f"{PREFIX}/engine/restart"
 PATH_OPERATION = f"{PREFIX}/operations/{{operation_id}}"
+PATH_ENGINE_RESIZE = f"{PREFIX}/engine/resize"
+PATH_DATABASES = f"{PREFIX}/databases"
+PATH_DATABASE = f"{PREFIX}/databases/{{name}}"
+PATH_USERS = f"{PREFIX}/users"
+PATH_USER = f"{PREFIX}/users/{{name}}"
+PATH_USER_DATABASES = f"{PREFIX}/users/{{name}}/databases"
+PATH_USER_DATABASE = f"{PREFIX}/users/{{name}}/databases/{{database}}"
+PATH_ROOT = f"{PREFIX}/root"
+PATH_CONFIGURATION = f"{PREFIX}/configuration"
+PATH_LOGS = f"{PREFIX}/logs"
+PATH_LOG = f"{PREFIX}/logs/{{name}}"
+PATH_LOG_CONTENT = f"{PREFIX}/logs/{{name}}/content"
 
 DEFAULT_AGENT_PORT = 8443
 """Port the agent listens on when its configuration names none."""
 
 NAME_MAX_LENGTH = 128
 """Upper bound on any name on the wire; each engine applies its own, stricter rules."""
+
+DEFAULT_USER_HOST = "%"
+"""Host pattern of a user when a request names none."""
+
+LOG_CHUNK_MAX_BYTES = 4 * 1024 * 1024
+"""Most bytes one log read returns; read larger logs in several ranges."""
+
+PARAMETER_NAME_PATTERN = r"^[a-z_][a-z0-9_]*$"
+"""What a configuration parameter name must look like (engines refuse their own too)."""
 
 
 def operation_path(operation_id: str) -> str:
@@ -71,6 +100,7 @@ class OperationKind(StrEnum):
     START = "start"
     STOP = "stop"
     RESTART = "restart"
+    RESIZE = "resize"
 
 
 class WireModel(BaseModel):
@@ -87,6 +117,25 @@ def _plain_name(value: str) -> str:
 
 PlainName = Annotated[str, AfterValidator(_plain_name)]
 """A name as the wire accepts it: 1-128 characters, no NUL, no surrounding spaces."""
+
+
+def _valid_password(value: SecretStr) -> SecretStr:
+    secret = value.get_secret_value()
+    if not secret or len(secret) > 256 or "\x00" in secret:
+        raise ValueError("password must be 1-256 characters without NUL")
+    return value
+
+
+def _reveal(value: SecretStr) -> str:
+    return value.get_secret_value()
+
+
+Password = Annotated[
+    SecretStr,
+    AfterValidator(_valid_password),
+    PlainSerializer(_reveal, return_type=str, when_used="json"),
+]
+"""A password: 1-256 characters without NUL, hidden except in the JSON sent on the wire."""
 
 
 class DatabaseSpec(WireModel):
@@ -108,10 +157,7 @@ class UserSpec(WireModel):
     @field_validator("password")
     @classmethod
     def _check_password(cls, value: SecretStr) -> SecretStr:
-        secret = value.get_secret_value()
-        if not secret or len(secret) > 256 or "\x00" in secret:
-            raise ValueError("password must be 1-256 characters without NUL")
-        return value
+        return _valid_password(value)
 
     @field_serializer("password", when_used="json")
     def _reveal_on_wire(self, value: SecretStr) -> str:
@@ -201,3 +247,159 @@ class StatusResponse(WireModel):
     engine_state: EngineState
     health: EngineHealth
     volume: VolumeUsage
+
+
+def database_path(name: str) -> str:
+    """The path of one database."""
+    return PATH_DATABASE.format(name=name)
+
+
+def user_path(name: str) -> str:
+    """The path of one user (its host goes in the `host` query parameter)."""
+    return PATH_USER.format(name=name)
+
+
+def user_databases_path(name: str) -> str:
+    """The path of a user's granted databases."""
+    return PATH_USER_DATABASES.format(name=name)
+
+
+def user_database_path(name: str, database: str) -> str:
+    """The path of one database grant of a user."""
+    return PATH_USER_DATABASE.format(name=name, database=database)
+
+
+def log_path(name: str) -> str:
+    """The path of one log's switch."""
+    return PATH_LOG.format(name=name)
+
+
+def log_content_path(name: str) -> str:
+    """The path of one log's bytes."""
+    return PATH_LOG_CONTENT.format(name=name)
+
+
+class DatabaseList(WireModel):
+    """Response of `GET /v1/databases`: user databases only, never system schemas."""
+
+    databases: list[DatabaseSpec]
+
+
+class UserView(WireModel):
+    """A user as listed: never its password."""
+
+    name: str
+    host: str
+    databases: list[str] = Field(description="Databases the user has privileges on, sorted.")
+
+
+class UserList(WireModel):
+    """Response of `GET /v1/users`: reserved and system accounts are never listed."""
+
+    users: list[UserView]
+
+
+class UserUpdate(WireModel):
+    """Body of `PUT /v1/users/{name}?host=`: what to change; a rename keeps the grants."""
+
+    name: PlainName | None = Field(None, description="New user name.")
+    host: PlainName | None = Field(None, description="New host pattern.")
+    password: Password | None = Field(None, description="New password; never logged.")
+
+    def secrets(self) -> list[str]:
+        """The new password, if any, for scrubbing."""
+        return [self.password.get_secret_value()] if self.password else []
+
+
+class DatabaseNames(WireModel):
+    """Body of `PUT /v1/users/{name}/databases` (grant) and response of its `GET`."""
+
+    databases: list[PlainName]
+
+
+class RootEnableRequest(WireModel):
+    """Body of `POST /v1/root`: the password the control plane chose for `root` over TCP."""
+
+    password: Password
+
+
+class RootStatus(WireModel):
+    """Response of `GET|POST /v1/root`: whether remote root login exists right now."""
+
+    enabled: bool
+
+
+ParameterValue = bool | int | float | str
+"""A configuration value as the control plane validated it (bool before int: JSON true)."""
+
+
+class ConfigurationRequest(WireModel):
+    """Body of `PUT /v1/configuration`: the complete set of overrides (replaces the previous
+    set; empty returns to the engine's defaults). `dynamic_names` may be applied live."""
+
+    values: dict[str, ParameterValue] = Field(default_factory=dict)
+    dynamic_names: list[str] = Field(default_factory=list)
+
+
+class ConfigurationApplied(WireModel):
+    """Response of `PUT /v1/configuration`: names that take effect only after a restart."""
+
+    restart_required: list[str]
+
+
+class EffectiveConfiguration(WireModel):
+    """Response of `GET /v1/configuration?name=...`: values as the running engine reports
+    them (all of them when no name is given)."""
+
+    values: dict[str, str]
+
+
+class ResizeRequest(WireModel):
+    """Body of `POST /v1/engine/resize`: the new limits; the engine is re-sized and restarted
+    once (a stopped engine picks them up at its next start)."""
+
+    memory_mib: int = Field(ge=128, description="New memory limit of the sandbox, MiB.")
+    vcpus: int = Field(1, ge=1, le=1024, description="New CPU count of the sandbox.")
+
+
+class LogType(StrEnum):
+    """Trove's log types: `SYS` logs are always on, `USER` logs may be switched."""
+
+    SYS = "SYS"
+    USER = "USER"
+
+
+class LogView(WireModel):
+    """One engine log."""
+
+    name: str
+    type: LogType
+    enabled: bool
+    size_bytes: int = Field(description="Current size of the file; 0 when it does not exist.")
+    path: str = Field(description="Where the file is inside the instance (for operators).")
+
+
+class LogList(WireModel):
+    """Response of `GET /v1/logs`."""
+
+    logs: list[LogView]
+
+
+class LogSwitch(WireModel):
+    """Body of `PUT /v1/logs/{name}`: switch an optional log on or off (live and persisted)."""
+
+    enabled: bool
+
+
+class LogChunk(WireModel):
+    """Response of `GET /v1/logs/{name}/content`: bytes `offset` to `offset + len(data)`,
+    base64 in JSON."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, ser_json_bytes="base64", val_json_bytes="base64"
+    )
+
+    name: str
+    offset: int
+    size_bytes: int = Field(description="Size of the whole file when it was read.")
+    data: bytes

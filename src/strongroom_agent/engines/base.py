@@ -4,8 +4,13 @@ An engine owns one database server process on the instance's data volume. Everyt
 from the agent arrives in an `EngineEnvironment`; everything the agent needs from it is below.
 Methods are synchronous and may block (the agent runs them in an operation thread); each is
 idempotent, so calling it again after a crash converges to the same result.
-Errors are `strongroom.contracts.errors` types: `BadRequest` for an invalid request,
+Errors are `strongroom.contracts.errors` types: `BadRequest` for an invalid request (a bad or
+reserved name, an unknown parameter), `NotFound` for a missing user or log,
 `InfrastructureError` for a failure of the server or the machine.
+
+Day-2 methods (databases, users, root, configuration, logs) run while the server is up, over
+the engine's private admin channel; they never restart it. Only `restart` and `resize` do.
+Passwords arrive as `SecretStr` and must never reach a log line, an error or a response.
 """
 
 from __future__ import annotations
@@ -15,7 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from strongroom.contracts.agent import EngineHealth, EngineState, PrepareRequest
+from pydantic import SecretStr
+
+from strongroom.contracts.agent import (
+    LOG_CHUNK_MAX_BYTES,
+    DatabaseSpec,
+    EngineHealth,
+    EngineState,
+    LogChunk,
+    LogView,
+    ParameterValue,
+    PrepareRequest,
+    UserSpec,
+    UserUpdate,
+    UserView,
+)
+from strongroom.contracts.errors import NotFound
+from strongroom_agent.engines import logfile
 
 
 @dataclass(frozen=True)
@@ -80,3 +101,111 @@ class Engine(ABC):
     def log_files(self) -> list[Path]:
         """Files the engine writes logs to (for operators and secret-leak checks)."""
         return []
+
+    @abstractmethod
+    def resize(self, memory_mib: int, vcpus: int) -> None:
+        """Re-size the server for new limits (persisted over the agent's settings) and restart
+        it once if it runs and the sizing changed; a stopped server uses them at its next start."""
+        raise NotImplementedError
+
+    # Databases -------------------------------------------------------------------------
+
+    @abstractmethod
+    def list_databases(self) -> list[DatabaseSpec]:
+        """User databases with their character set and collation; never system schemas."""
+
+    @abstractmethod
+    def create_database(self, database: DatabaseSpec) -> None:
+        """Create the database if missing (converging character set and collation)."""
+
+    @abstractmethod
+    def delete_database(self, name: str) -> None:
+        """Drop the database if it exists; `BadRequest` for a system schema."""
+
+    # Users -----------------------------------------------------------------------------
+
+    @abstractmethod
+    def list_users(self) -> list[UserView]:
+        """Every user but reserved and system accounts, with the databases granted."""
+
+    @abstractmethod
+    def get_user(self, name: str, host: str) -> UserView:
+        """One user; `NotFound` when it does not exist."""
+
+    @abstractmethod
+    def create_user(self, user: UserSpec) -> None:
+        """Create the user (or converge its password) with all privileges on each database;
+        `BadRequest` for a reserved name or a database that does not exist."""
+
+    @abstractmethod
+    def update_user(self, name: str, host: str, change: UserUpdate) -> None:
+        """Change password, then name and host (grants follow a rename); `NotFound` for a
+        missing user, `BadRequest` when the new name and host are taken."""
+
+    @abstractmethod
+    def delete_user(self, name: str, host: str) -> None:
+        """Drop the user if it exists."""
+
+    @abstractmethod
+    def grant_databases(self, name: str, host: str, databases: list[str]) -> None:
+        """Give the user all privileges on each (existing) database."""
+
+    @abstractmethod
+    def revoke_database(self, name: str, host: str, database: str) -> None:
+        """Take away the user's privileges on one database (no-op when it had none)."""
+
+    # Root ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def enable_root(self, password: SecretStr) -> None:
+        """Create or re-password the superuser reachable over the network, all privileges."""
+
+    @abstractmethod
+    def disable_root(self) -> None:
+        """Remove the network superuser; the agent's own local admin access stays."""
+
+    @abstractmethod
+    def root_enabled(self) -> bool:
+        """Whether the network superuser exists now."""
+
+    # Configuration ---------------------------------------------------------------------
+
+    @abstractmethod
+    def apply_configuration(
+        self, values: dict[str, ParameterValue], dynamic_names: list[str]
+    ) -> list[str]:
+        """Persist `values` as the complete set of overrides (surviving restarts; empty means
+        defaults), apply those in `dynamic_names` live, and return the sorted names that need
+        a restart (static ones, removed ones, and dynamic ones the server refused live).
+        `BadRequest` for a malformed, unknown or engine-managed name."""
+
+    @abstractmethod
+    def effective_configuration(self, names: list[str]) -> dict[str, str]:
+        """Values of `names` (all when empty) as the running server reports them."""
+
+    # Logs ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def list_logs(self) -> list[LogView]:
+        """The server's logs (`error` is SYS; `slow_query`, `general` are USER if offered)."""
+
+    @abstractmethod
+    def set_log_enabled(self, name: str, enabled: bool) -> LogView:
+        """Switch a USER log on or off, live and persisted; `BadRequest` for a SYS log,
+        `NotFound` for a log the engine does not have."""
+
+    def read_log(self, name: str, offset: int | None, length: int) -> LogChunk:
+        """`length` bytes of a log from `offset`, or its last `length` bytes when `offset` is
+        None (at most `LOG_CHUNK_MAX_BYTES`)."""
+        view = self.log_view(name)
+        start, data, size = logfile.read_range(
+            Path(view.path), offset, min(length, LOG_CHUNK_MAX_BYTES)
+        )
+        return LogChunk(name=name, offset=start, size_bytes=size, data=data)
+
+    def log_view(self, name: str) -> LogView:
+        """One log by name; `NotFound` if the engine has none of that name."""
+        for view in self.list_logs():
+            if view.name == name:
+                return view
+        raise NotFound(f"log {name!r} does not exist")

@@ -1,14 +1,15 @@
 """What the control plane last asked of the engine, kept on the data volume.
 
-The engine reads it at start (which address and port to bind) and to tell a crash (`failed`:
-meant to run, not running) from a requested stop (`stopped`).
+The engine reads it at start (which address and port to bind, which sizing, configuration
+overrides and optional logs) and to tell a crash (`failed`: meant to run, not running) from a
+requested stop (`stopped`). Files written before a field existed load with its default.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 
@@ -19,6 +20,14 @@ class EngineIntent:
     listen_address: str
     port: int
     running: bool = False
+    memory_mib: int | None = None
+    """Memory limit from the last resize; None: the agent's settings."""
+    vcpus: int | None = None
+    """CPU count from the last resize; None: the agent's settings."""
+    parameters: dict[str, bool | int | float | str] = field(default_factory=dict)
+    """Configuration overrides the control plane applied (the complete set)."""
+    enabled_logs: list[str] = field(default_factory=list)
+    """Optional logs switched on."""
 
     def with_running(self, running: bool) -> EngineIntent:
         """A copy with `running` changed."""

@@ -1,4 +1,5 @@
-"""The agent's route table: each handler parses, delegates to `AgentService`, returns."""
+"""The agent's route table: each handler parses, delegates to `AgentService`, returns; the
+day-2 routes are in `accounts` and `configuration`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from strongroom.contracts.agent import (
     OperationAccepted,
     OperationStatus,
     PrepareRequest,
+    ResizeRequest,
     StatusResponse,
 )
 from strongroom_agent import __version__
+from strongroom_agent.server.accounts import account_routes
+from strongroom_agent.server.configuration import configuration_routes
 from strongroom_agent.server.errors import install_error_handlers
 from strongroom_agent.service import AgentService
 
@@ -47,8 +51,14 @@ def create_app(service: AgentService) -> FastAPI:
     def restart() -> OperationAccepted:
         return service.restart()
 
+    @app.post(contract.PATH_ENGINE_RESIZE, status_code=202)
+    def resize(request: ResizeRequest) -> OperationAccepted:
+        return service.resize(request)
+
     @app.get(contract.PATH_OPERATION)
     def operation(operation_id: str) -> OperationStatus:
         return service.operation(operation_id)
 
+    app.include_router(account_routes(service.administration))
+    app.include_router(configuration_routes(service.administration))
     return app

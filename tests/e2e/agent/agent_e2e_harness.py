@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pymysql
+
+from strongroom.contracts.agent import PrepareRequest
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.drivers.guest.http import AgentClient
 from strongroom.pki import CertificateAuthority, CertificatePaths
@@ -146,6 +149,29 @@ class Agent:
         self.clients.append(client)
         return client
 
+    def login(
+        self, user: str, password: str, database: str | None = None
+    ) -> pymysql.connections.Connection:
+        """A real TCP login to the engine as a user would make it."""
+        return pymysql.connect(
+            host="127.0.0.1",
+            port=self.engine_port,
+            user=user,
+            password=password,
+            database=database,
+            autocommit=True,
+            connect_timeout=5,
+        )
+
+    def login_error(self, user: str, password: str, database: str | None = None) -> int | None:
+        """The MariaDB error number a TCP login gets (1045: bad credentials, 1044: no access
+        to the database), or None when it succeeds."""
+        try:
+            self.login(user, password, database).close()
+        except pymysql.err.OperationalError as exc:
+            return int(exc.args[0])
+        return None
+
     def kill(self) -> None:
         """SIGKILL the agent (not its engine), as a crash would."""
         if self.proc and self.proc.poll() is None:
@@ -193,4 +219,14 @@ def launch_agent(agents: dict[str, Agent], e2e_root: Path, pki: Pki, instance_id
     agents[instance_id] = agent
     agent.write_config()
     agent.start()
+    return agent
+
+
+def prepared_agent(
+    agents: dict[str, Agent], e2e_root: Path, pki: Pki, instance_id: str, request: PrepareRequest
+) -> Agent:
+    """`launch_agent`, then prepare with `request` and wait until it is done."""
+    agent = launch_agent(agents, e2e_root, pki, instance_id)
+    client = agent.client()
+    client.wait_operation(client.prepare(request), timeout=60)
     return agent

@@ -3,7 +3,10 @@
 The agent's certificate must chain to the control plane's CA *and* name the expected
 instance: the TLS handshake verifies the hostname against `instance_id` (the server
 certificate's DNS SAN), so another instance's valid certificate is refused before any request
-body (which may carry passwords) is sent. Every failure becomes `InfrastructureError`.
+body (which may carry passwords) is sent. Every failure becomes `InfrastructureError`, except
+that the day-2 calls (databases, users, root, configuration, logs) raise the agent's
+`BadRequest` (400) and `NotFound` (404) as such, with the agent's user-safe message, so that
+the control plane can answer the user with them.
 """
 
 from __future__ import annotations
@@ -13,20 +16,40 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from strongroom.contracts import agent as contract
 from strongroom.contracts.agent import (
+    DEFAULT_USER_HOST,
+    ConfigurationApplied,
+    ConfigurationRequest,
+    DatabaseList,
+    DatabaseNames,
+    DatabaseSpec,
+    EffectiveConfiguration,
     ErrorResponse,
+    LogChunk,
+    LogList,
+    LogSwitch,
+    LogView,
     OperationAccepted,
     OperationState,
     OperationStatus,
+    ParameterValue,
     PrepareRequest,
+    ResizeRequest,
+    RootEnableRequest,
+    RootStatus,
     StatusResponse,
+    UserList,
+    UserSpec,
+    UserUpdate,
+    UserView,
 )
-from strongroom.contracts.errors import InfrastructureError
+from strongroom.contracts.errors import BadRequest, InfrastructureError, NotFound
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -35,6 +58,7 @@ POLL_MAX_SECONDS = 0.5
 _RETRYABLE_STATUSES = frozenset({409, 502, 503, 504})
 # An unknown operation means the agent restarted: re-submitting (idempotent) is the remedy.
 _RETRYABLE_FOR_OPERATIONS = _RETRYABLE_STATUSES | {404}
+_TYPED_ERRORS: dict[int, type[BadRequest] | type[NotFound]] = {400: BadRequest, 404: NotFound}
 
 
 def client_ssl_context(ca_cert: Path, client_cert: Path, client_key: Path) -> ssl.SSLContext:
@@ -104,6 +128,125 @@ class AgentClient:
         """Restart the engine; returns the operation id."""
         return self._call("POST", contract.PATH_ENGINE_RESTART, OperationAccepted).operation_id
 
+    def resize(self, memory_mib: int, vcpus: int) -> str:
+        """Re-size the engine for new limits (one restart); returns the operation id."""
+        body = ResizeRequest(memory_mib=memory_mib, vcpus=vcpus).model_dump(mode="json")
+        path = contract.PATH_ENGINE_RESIZE
+        return self._call("POST", path, OperationAccepted, body).operation_id
+
+    # Databases (synchronous) -----------------------------------------------------------
+
+    def list_databases(self) -> list[DatabaseSpec]:
+        """User databases with character set and collation."""
+        return self._call("GET", contract.PATH_DATABASES, DatabaseList, typed=True).databases
+
+    def create_database(self, database: DatabaseSpec) -> None:
+        """Create a database (no-op if it exists); `BadRequest` for a bad or reserved name."""
+        body = database.model_dump(mode="json")
+        self._send("POST", contract.PATH_DATABASES, body, typed=True)
+
+    def delete_database(self, name: str) -> None:
+        """Drop a database (no-op if absent) and every grant on it."""
+        self._send("DELETE", contract.database_path(_segment(name)), typed=True)
+
+    # Users (synchronous) ---------------------------------------------------------------
+
+    def list_users(self) -> list[UserView]:
+        """Users (never reserved ones) with their databases."""
+        return self._call("GET", contract.PATH_USERS, UserList, typed=True).users
+
+    def get_user(self, name: str, host: str = DEFAULT_USER_HOST) -> UserView:
+        """One user; `NotFound` if absent, `BadRequest` for a reserved name."""
+        path = contract.user_path(_segment(name))
+        return self._call("GET", path, UserView, params={"host": host}, typed=True)
+
+    def create_user(self, user: UserSpec) -> UserView:
+        """Create a user (or converge its password and grants); `BadRequest` for a reserved
+        name or a database that does not exist."""
+        body = user.model_dump(mode="json")
+        return self._call("POST", contract.PATH_USERS, UserView, body, typed=True)
+
+    def update_user(self, name: str, change: UserUpdate, host: str = DEFAULT_USER_HOST) -> UserView:
+        """Change a user's password, name or host (grants follow); returns the user after."""
+        path = contract.user_path(_segment(name))
+        body = change.model_dump(mode="json", exclude_none=True)
+        return self._call("PUT", path, UserView, body, params={"host": host}, typed=True)
+
+    def delete_user(self, name: str, host: str = DEFAULT_USER_HOST) -> None:
+        """Drop a user (no-op if absent)."""
+        path = contract.user_path(_segment(name))
+        self._send("DELETE", path, params={"host": host}, typed=True)
+
+    def user_databases(self, name: str, host: str = DEFAULT_USER_HOST) -> list[str]:
+        """Databases the user has access to."""
+        path = contract.user_databases_path(_segment(name))
+        return self._call("GET", path, DatabaseNames, params={"host": host}, typed=True).databases
+
+    def grant_databases(
+        self, name: str, databases: list[str], host: str = DEFAULT_USER_HOST
+    ) -> list[str]:
+        """Give the user all privileges on each database; returns its databases after."""
+        path = contract.user_databases_path(_segment(name))
+        body = DatabaseNames(databases=databases).model_dump(mode="json")
+        answer = self._call("PUT", path, DatabaseNames, body, params={"host": host}, typed=True)
+        return answer.databases
+
+    def revoke_database(self, name: str, database: str, host: str = DEFAULT_USER_HOST) -> None:
+        """Take away the user's access to one database."""
+        path = contract.user_database_path(_segment(name), _segment(database))
+        self._send("DELETE", path, params={"host": host}, typed=True)
+
+    # Root (synchronous) ----------------------------------------------------------------
+
+    def root_enabled(self) -> bool:
+        """Whether the network superuser exists now."""
+        return self._call("GET", contract.PATH_ROOT, RootStatus, typed=True).enabled
+
+    def enable_root(self, password: str | SecretStr) -> None:
+        """Create or re-password `root` reachable over the network with `password`."""
+        request = RootEnableRequest(password=SecretStr(_reveal(password)))
+        body = request.model_dump(mode="json")
+        self._call("POST", contract.PATH_ROOT, RootStatus, body, typed=True)
+
+    def disable_root(self) -> None:
+        """Remove the network superuser."""
+        self._send("DELETE", contract.PATH_ROOT, typed=True)
+
+    # Configuration and logs (synchronous) ----------------------------------------------
+
+    def apply_configuration(
+        self, values: dict[str, ParameterValue], dynamic_names: list[str]
+    ) -> list[str]:
+        """Replace the overrides (empty: defaults); returns names needing a restart."""
+        request = ConfigurationRequest(values=values, dynamic_names=dynamic_names)
+        path = contract.PATH_CONFIGURATION
+        body = request.model_dump(mode="json")
+        return self._call("PUT", path, ConfigurationApplied, body, typed=True).restart_required
+
+    def effective_configuration(self, names: list[str]) -> dict[str, str]:
+        """Values from the running engine (every variable when `names` is empty)."""
+        path = contract.PATH_CONFIGURATION
+        params = {"name": names}
+        return self._call("GET", path, EffectiveConfiguration, params=params, typed=True).values
+
+    def list_logs(self) -> list[LogView]:
+        """The engine's logs with type, switch and size."""
+        return self._call("GET", contract.PATH_LOGS, LogList, typed=True).logs
+
+    def set_log_enabled(self, name: str, enabled: bool) -> LogView:
+        """Switch an optional log on or off; `BadRequest` for a SYS log."""
+        body = LogSwitch(enabled=enabled).model_dump(mode="json")
+        path = contract.log_path(_segment(name))
+        return self._call("PUT", path, LogView, body, typed=True)
+
+    def read_log(self, name: str, offset: int | None = None, length: int = 65536) -> LogChunk:
+        """`length` bytes of a log from `offset`, or its tail when `offset` is None."""
+        params: dict[str, Any] = {"length": length}
+        if offset is not None:
+            params["offset"] = offset
+        path = contract.log_content_path(_segment(name))
+        return self._call("GET", path, LogChunk, params=params, typed=True)
+
     def operation(self, operation_id: str) -> OperationStatus:
         """One poll of an operation (unknown to a restarted agent: retryable error)."""
         path = contract.operation_path(operation_id)
@@ -136,15 +279,11 @@ class AgentClient:
         model: type[ModelT],
         body: dict[str, Any] | None = None,
         retryable: frozenset[int] = _RETRYABLE_STATUSES,
+        *,
+        params: dict[str, Any] | None = None,
+        typed: bool = False,
     ) -> ModelT:
-        try:
-            response = self._http.request(
-                method, path, json=body, extensions={"sni_hostname": self.instance_id}
-            )
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
-        if response.status_code >= 400:
-            raise self._http_error(response, retryable)
+        response = self._send(method, path, body, retryable, params=params, typed=typed)
         try:
             return model.model_validate_json(response.content)
         except ValidationError as exc:
@@ -152,6 +291,32 @@ class AgentClient:
                 "the agent answered outside the contract",
                 detail=f"instance {self.instance_id}, {method} {path}: {exc.error_count()} errors",
             ) from exc
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        retryable: frozenset[int] = _RETRYABLE_STATUSES,
+        *,
+        params: dict[str, Any] | None = None,
+        typed: bool = False,
+    ) -> httpx.Response:
+        try:
+            response = self._http.request(
+                method,
+                path,
+                json=body,
+                params=params,
+                extensions={"sni_hostname": self.instance_id},
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from exc
+        if response.status_code >= 400:
+            if typed and response.status_code in _TYPED_ERRORS:
+                raise _typed_error(response) or self._http_error(response, retryable)
+            raise self._http_error(response, retryable)
+        return response
 
     def _transport_error(self, exc: httpx.HTTPError) -> InfrastructureError:
         if _caused_by(exc, ssl.SSLCertVerificationError):
@@ -185,6 +350,24 @@ class AgentClient:
             detail=f"{where}: HTTP {response.status_code} {error.code}",
             retryable=error.retryable or response.status_code in retryable,
         )
+
+
+def _typed_error(response: httpx.Response) -> BadRequest | NotFound | None:
+    """The agent's 400/404 as the catalog's type, or None if the body is not the contract's."""
+    try:
+        error = ErrorResponse.model_validate_json(response.content).error
+    except ValidationError:
+        return None
+    return _TYPED_ERRORS[response.status_code](error.message, detail=error.detail)
+
+
+def _reveal(password: str | SecretStr) -> str:
+    return password.get_secret_value() if isinstance(password, SecretStr) else password
+
+
+def _segment(name: str) -> str:
+    """A name as one URL path segment."""
+    return quote(name, safe="")
 
 
 def _operation_failed(record: OperationStatus) -> InfrastructureError:

@@ -85,6 +85,16 @@ def to_argv(binary: str, options: dict[str, str]) -> list[str]:
     return args
 
 
+def from_argv(argv: list[str]) -> dict[str, str]:
+    """The options of a command line made by `to_argv` (the binary and `--no-defaults` are
+    skipped; a later repetition of an option wins, as in the server)."""
+    options: dict[str, str] = {}
+    for arg in argv[2:]:
+        name, _, value = arg.removeprefix("--").partition("=")
+        options[name] = value
+    return options
+
+
 def to_cnf(options: dict[str, str]) -> str:
     """The same options as a `[mariadbd]` section, for people to read."""
     lines = [

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 from strongroom.contracts.agent import EngineHealth, EngineState, PrepareRequest
 from strongroom.contracts.errors import Conflict
 from strongroom_agent.engines import process
-from strongroom_agent.engines.base import Engine, EngineEnvironment
+from strongroom_agent.engines.base import EngineEnvironment
 from strongroom_agent.engines.intent import EngineIntent, load_intent, save_intent
-from strongroom_agent.engines.mariadb import config, lifecycle, names, sql
+from strongroom_agent.engines.mariadb import (
+    config,
+    databases,
+    lifecycle,
+    logs,
+    names,
+    sql,
+    users,
+    variables,
+)
+from strongroom_agent.engines.mariadb.administration import MariadbAdministration
 
 log = logging.getLogger(__name__)
 
 SERVER_BINARY = "/usr/sbin/mariadbd"
 
 
-class MariadbEngine(Engine):
-    """MariaDB 10.11 from Debian, run as `mysql` with `--no-defaults`."""
+class MariadbEngine(MariadbAdministration):
+    """MariaDB 10.11 from Debian, run as `mysql` with `--no-defaults`: the lifecycle here,
+    day-2 administration in `MariadbAdministration`."""
 
     name: ClassVar[str] = "mariadb"
     default_port: ClassVar[int] = 3306
@@ -46,7 +58,8 @@ class MariadbEngine(Engine):
     def prepare(self, request: PrepareRequest) -> None:
         """Initialise, configure, run, then create databases and users; converges on re-run."""
         self.validate(request)
-        intent = EngineIntent(
+        intent = replace(
+            load_intent(self.intent_path) or EngineIntent(listen_address="", port=0),
             listen_address=request.listen_address or self.env.listen_address,
             port=request.port or self.env.port or self.default_port,
             running=True,
@@ -56,11 +69,11 @@ class MariadbEngine(Engine):
             log.info("initialised data directory %s", self.layout.datadir)
         save_intent(self.intent_path, intent)
         self._converge(intent)
-        with sql.connect(self.layout.socket) as conn:
+        with sql.admin(self.layout.socket) as conn:
             for database in request.databases:
-                sql.ensure_database(conn, database)
+                databases.ensure_database(conn, database)
             for user in request.users:
-                sql.ensure_user(conn, user)
+                users.ensure_user(conn, user)
         log.info(
             "prepared %d database(s) and %d user(s): %s",
             len(request.databases),
@@ -107,12 +120,30 @@ class MariadbEngine(Engine):
         """The error log and the install/stdout logs beside it."""
         return sorted(self.layout.error_log.parent.glob("*"))
 
+    def resize(self, memory_mib: int, vcpus: int) -> None:
+        """Persist the new limits; a running server is restarted once if its options change."""
+        intent = replace(self._saved_intent(), memory_mib=memory_mib, vcpus=vcpus)
+        save_intent(self.intent_path, intent)
+        log.info("resized to %d MiB, %d vCPU(s)", memory_mib, vcpus)
+        if intent.running:
+            self._converge(intent)
+
     def render(self, intent: EngineIntent) -> dict[str, str]:
-        """The server options for an intent and the current memory limit."""
-        sizing = config.size_for(self.env.memory_mib)
-        return config.render_options(
+        """The server options for an intent: sizing for its memory limit (the agent's unless
+        resized), log switches, then the configuration overrides (which replace in place)."""
+        sizing = config.size_for(intent.memory_mib or self.env.memory_mib)
+        options = config.render_options(
             self.layout, sizing, intent.listen_address, intent.port, self.os_user
         )
+        options.update(logs.options(self.layout, intent.enabled_logs))
+        options.update(variables.render(intent.parameters))
+        return options
+
+    def running_options(self) -> dict[str, str] | None:
+        """The options the running server was started with, or None when it is not running."""
+        pid = lifecycle.find_pid(self.layout)
+        args = process.cmdline(pid) if pid is not None else None
+        return None if args is None else config.from_argv(args)
 
     def _saved_intent(self) -> EngineIntent:
         intent = load_intent(self.intent_path)

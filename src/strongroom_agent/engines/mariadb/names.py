@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from strongroom.contracts.agent import PrepareRequest
+from strongroom.contracts.agent import DatabaseSpec, PrepareRequest
 from strongroom.contracts.errors import BadRequest
 
 DATABASE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$-]{0,63}$")
@@ -46,16 +46,26 @@ def check_charset(kind: str, value: str | None) -> None:
         raise BadRequest(f"{kind} {value!r} is not a valid name")
 
 
+def check_database(database: DatabaseSpec) -> None:
+    """Validate a database's name, character set and collation."""
+    check_database_name(database.name)
+    check_charset("character set", database.character_set)
+    check_charset("collation", database.collate)
+
+
+def check_account(name: str, host: str) -> None:
+    """Validate a user name (reserved ones refused) and its host pattern."""
+    check_user_name(name)
+    check_host(host)
+
+
 def check_request(request: PrepareRequest) -> None:
     """Validate every name in a prepare request; grants must name requested or plain DBs."""
     for database in request.databases:
-        check_database_name(database.name)
-        check_charset("character set", database.character_set)
-        check_charset("collation", database.collate)
+        check_database(database)
     seen: set[tuple[str, str]] = set()
     for user in request.users:
-        check_user_name(user.name)
-        check_host(user.host)
+        check_account(user.name, user.host)
         if (user.name, user.host) in seen:
             raise BadRequest(f"user {user.name!r}@{user.host!r} is listed twice")
         seen.add((user.name, user.host))

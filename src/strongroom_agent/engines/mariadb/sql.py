@@ -1,7 +1,10 @@
 """SQL the agent runs as root over the private unix socket (unix_socket authentication).
 
 Statements that carry a password pass it as a bound parameter, and their errors are reported
-by error number only: MariaDB quotes the statement text in some messages.
+by error number only: MariaDB quotes the statement text in some messages. Every session turns
+the general and slow query logs off for itself (`sql_log_off`, session `slow_query_log`):
+MariaDB writes statements there verbatim, passwords included, and the agent's own queries are
+not the user's business.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from pathlib import Path
 import pymysql
 from pymysql.connections import Connection
 
-from strongroom.contracts.agent import DatabaseSpec, EngineHealth, UserSpec
+from strongroom.contracts.agent import EngineHealth
 from strongroom.contracts.errors import InfrastructureError
-from strongroom_agent.engines.mariadb.names import quote_identifier
 
 CONNECT_TIMEOUT_SECONDS = 5
+RETRYABLE_CODES = frozenset({2002, 2003, 2006, 2013, 1040, 1205, 1213})
+"""Cannot connect, server gone, lost connection, too many connections, lock wait, deadlock."""
 
 
 @contextmanager
@@ -33,9 +37,28 @@ def connect(socket: Path) -> Iterator[Connection]:
         charset="utf8mb4",
     )
     try:
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_off = 1, SESSION slow_query_log = 0")
         yield conn
     finally:
         conn.close()
+
+
+@contextmanager
+def admin(socket: Path) -> Iterator[Connection]:
+    """`connect`, with MariaDB errors (connecting included) turned into `InfrastructureError`
+    naming the error number and message; statements carrying secrets use `execute_secret`."""
+    try:
+        with connect(socket) as conn:
+            yield conn
+    except pymysql.MySQLError as exc:
+        code = exc.args[0] if exc.args else "?"
+        text = exc.args[1] if len(exc.args) > 1 else type(exc).__name__
+        raise InfrastructureError(
+            "the database server failed the request",
+            detail=f"MariaDB error {code}: {text}",
+            retryable=isinstance(exc, pymysql.OperationalError) and code in RETRYABLE_CODES,
+        ) from None
 
 
 def probe(socket: Path) -> EngineHealth:
@@ -50,37 +73,8 @@ def probe(socket: Path) -> EngineHealth:
     return EngineHealth(healthy=True, version=str(row[0]) if row else None)
 
 
-def ensure_database(conn: Connection, database: DatabaseSpec) -> None:
-    """Create the database if missing, and converge its character set and collation."""
-    name = quote_identifier(database.name)
-    options = _charset_clause(database)
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {name}{options}")
-        if options:
-            cur.execute(f"ALTER DATABASE {name}{options}")
-
-
-def ensure_user(conn: Connection, user: UserSpec) -> None:
-    """Create the user if missing, set its password, and grant ALL on each database."""
-    account = (user.name, user.host)
-    secret = user.password.get_secret_value()
-    with conn.cursor() as cur:
-        _execute_secret(cur, "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", (*account, secret))
-        _execute_secret(cur, "ALTER USER %s@%s IDENTIFIED BY %s", (*account, secret))
-        for database in user.databases:
-            cur.execute(f"GRANT ALL PRIVILEGES ON {quote_identifier(database)}.* TO %s@%s", account)
-
-
-def _charset_clause(database: DatabaseSpec) -> str:
-    clause = ""
-    if database.character_set:
-        clause += f" CHARACTER SET {database.character_set}"
-    if database.collate:
-        clause += f" COLLATE {database.collate}"
-    return clause
-
-
-def _execute_secret(cursor: pymysql.cursors.Cursor, sql: str, params: tuple[str, ...]) -> None:
+def execute_secret(cursor: pymysql.cursors.Cursor, sql: str, params: tuple[str, ...]) -> None:
+    """Run a statement carrying a password; an error names only MariaDB's error number."""
     try:
         cursor.execute(sql, params)
     except pymysql.MySQLError as exc:

@@ -1,0 +1,120 @@
+"""Configuration parameters as MariaDB system variables: checking names and values, rendering
+them as server options, applying them live (`SET GLOBAL`) and reading them back.
+
+Names are checked against a pattern and inserted as identifiers; values are always bound
+parameters. Options the agent manages itself (paths, address, logs) cannot be overridden.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pymysql
+from pymysql.connections import Connection
+
+from strongroom.contracts.agent import PARAMETER_NAME_PATTERN, ParameterValue
+from strongroom.contracts.errors import BadRequest
+
+NAME = re.compile(PARAMETER_NAME_PATTERN)
+NAME_MAX_LENGTH = 64
+VALUE_MAX_LENGTH = 1024
+READ_ONLY_ERROR = 1238
+BAD_VALUE_ERRORS = frozenset({1231, 1232})
+
+MANAGED = frozenset(
+    {
+        "user", "datadir", "basedir", "tmpdir", "socket", "pid_file", "port", "bind_address",
+        "skip_networking", "skip_name_resolve", "skip_grant_tables", "log_error", "log_output",
+        "general_log", "general_log_file", "slow_query_log", "slow_query_log_file",
+        "plugin_dir", "plugin_load", "plugin_load_add", "init_file", "secure_file_priv",
+        "character_sets_dir", "lc_messages_dir", "innodb_data_home_dir",
+        "innodb_log_group_home_dir", "innodb_undo_directory", "aria_log_dir_path",
+    }
+)  # fmt: skip
+"""Options the agent renders itself or that would move files or open the server."""
+
+
+def check_name(name: str) -> None:
+    """Refuse a name that is not `[a-z_][a-z0-9_]*` (64 at most) or that the agent manages."""
+    if len(name) > NAME_MAX_LENGTH or not NAME.fullmatch(name):
+        raise BadRequest(f"parameter name {name!r} must match {PARAMETER_NAME_PATTERN}")
+    if name in MANAGED:
+        raise BadRequest(f"parameter {name!r} is managed by the service")
+
+
+def check_value(name: str, value: ParameterValue) -> None:
+    """Refuse values that cannot be passed safely: non-finite numbers, control characters."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise BadRequest(f"parameter {name!r} must be a finite number")
+    if isinstance(value, str) and (
+        len(value) > VALUE_MAX_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in value)
+    ):
+        raise BadRequest(f"parameter {name!r} must be at most 1024 printable characters")
+
+
+def check_values(values: dict[str, ParameterValue]) -> None:
+    """`check_name` and `check_value` for every entry."""
+    for name, value in values.items():
+        check_name(name)
+        check_value(name, value)
+
+
+def option_name(name: str) -> str:
+    """The command-line spelling of a variable (`max_connections` -> `max-connections`)."""
+    return name.replace("_", "-")
+
+
+def option_value(value: ParameterValue) -> str:
+    """A value as a command-line option value (booleans as ON/OFF)."""
+    if isinstance(value, bool):
+        return "ON" if value else "OFF"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def render(values: dict[str, ParameterValue]) -> dict[str, str]:
+    """Server options for the overrides, sorted by name."""
+    return {option_name(name): option_value(values[name]) for name in sorted(values)}
+
+
+def set_global(name: str, value: ParameterValue) -> tuple[str, tuple[ParameterValue, ...]]:
+    """`SET GLOBAL` for a checked name; the value is bound (booleans as 1/0)."""
+    check_name(name)
+    bound = int(value) if isinstance(value, bool) else value
+    return f"SET GLOBAL {name} = %s", (bound,)
+
+
+def unknown(conn: Connection, names: list[str]) -> list[str]:
+    """Which of `names` the running server has no system variable for."""
+    return sorted(set(names) - set(read(conn, names)))
+
+
+def apply_live(conn: Connection, values: dict[str, ParameterValue]) -> list[str]:
+    """`SET GLOBAL` each value; return the names the server says are read-only. A value the
+    server refuses is a `BadRequest` naming the parameter."""
+    read_only = []
+    with conn.cursor() as cur:
+        for name in sorted(values):
+            statement, params = set_global(name, values[name])
+            try:
+                cur.execute(statement, params)
+            except pymysql.MySQLError as exc:
+                code = exc.args[0] if exc.args else None
+                if code == READ_ONLY_ERROR:
+                    read_only.append(name)
+                elif code in BAD_VALUE_ERRORS:
+                    raise BadRequest(f"the server refused the value of {name!r}") from None
+                else:
+                    raise
+    return read_only
+
+
+def read(conn: Connection, names: list[str]) -> dict[str, str]:
+    """Global values of `names` (every variable when empty) from the running server."""
+    with conn.cursor() as cur:
+        if names:
+            marks = ", ".join(["%s"] * len(names))
+            cur.execute(f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({marks})", tuple(names))
+        else:
+            cur.execute("SHOW GLOBAL VARIABLES")
+        return {str(name): "" if value is None else str(value) for name, value in cur.fetchall()}
