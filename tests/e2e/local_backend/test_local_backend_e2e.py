@@ -3,10 +3,12 @@ user from the host, refuse strangers at the agent, delete, and nothing of it is 
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import socket
 import ssl
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +17,12 @@ import pytest
 from local_backend_harness import LocalRun, inventory
 
 from strongroom.contracts.agent import DEFAULT_AGENT_PORT
+from strongroom.drivers.linux import processes
+from strongroom.drivers.local_layout import HostLayout
+from strongroom.drivers.specs import PortSpec, SandboxSpec
 from strongroom.pki import CertificateAuthority
+from strongroom.store import networks
+from strongroom.worker.reconciler import Reconciler
 from strongroom.worker.service import Worker
 from tests.support.controlplane import ControlPlane, Tenant
 
@@ -34,6 +41,7 @@ CREATE = {
     }
 }
 ACTIVE_TIMEOUT = 180.0
+ENGINE_PORT = 3306
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +61,11 @@ def instance(plane: ControlPlane, worker: Worker, demo: Tenant) -> Iterator[dict
 
 
 def _address(doc: dict[str, Any], kind: str) -> str:
+    """The reported address of `kind` ("public" or "private")."""
     return next(a["address"] for a in doc["addresses"] if a["type"] == kind)
 
 
 def _management_address(plane: ControlPlane, instance_id: str) -> str:
-    from strongroom.store import networks
-
     with plane.db.read() as s:
         return next(p.address for p in networks.ports_of(s, instance_id) if p.role == "management")
 
@@ -116,6 +123,51 @@ def _handshake_refused(context: ssl.SSLContext, address: str) -> bool:
         return True
 
 
+def test_agent_port_is_open_only_to_the_control_plane_address(
+    instance: dict[str, Any], plane: ControlPlane, local_run: LocalRun
+) -> None:
+    address = _management_address(plane, instance["id"])
+    assert _tcp(address, DEFAULT_AGENT_PORT, _host_address(local_run.management)) == "connected"
+    assert _tcp(address, DEFAULT_AGENT_PORT, _host_address(local_run.public)) == "dropped"
+
+
+def test_private_instance_accepts_only_its_allowed_cidrs(
+    plane: ControlPlane, worker: Worker, demo: Tenant, local_run: LocalRun
+) -> None:
+    allowed = _host_address(local_run.public)
+    body = copy.deepcopy(CREATE)
+    body["instance"]["name"] = "private"
+    body["instance"]["access"] = {"is_public": False, "allowed_cidrs": [f"{allowed}/32"]}
+    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
+    assert r.status_code == 200, r.text
+    instance_id = r.json()["instance"]["id"]
+    try:
+        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=ACTIVE_TIMEOUT)
+        assert doc["status"] == "ACTIVE", doc
+        address = _address(doc, "private")
+        assert ipaddress.ip_address(address) in local_run.public
+        assert _tcp(address, ENGINE_PORT, allowed) == "connected"
+        assert _tcp(address, ENGINE_PORT, _host_address(local_run.management)) == "dropped"
+    finally:
+        plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
+        plane.wait_status(demo, instance_id, {"DELETED"}, timeout=ACTIVE_TIMEOUT)
+
+
+def _host_address(network: ipaddress.IPv4Network) -> str:
+    return str(next(network.hosts()))
+
+
+def _tcp(address: str, port: int, source: str) -> str:
+    """Connect from the host's `source` address: connected, refused or dropped (timeout)."""
+    try:
+        with socket.create_connection((address, port), timeout=1.5, source_address=(source, 0)):
+            return "connected"
+    except ConnectionRefusedError:
+        return "refused"
+    except TimeoutError:
+        return "dropped"
+
+
 def test_delete_leaves_nothing_on_the_host(
     instance: dict[str, Any], plane: ControlPlane, demo: Tenant, local_run: LocalRun
 ) -> None:
@@ -124,3 +176,44 @@ def test_delete_leaves_nothing_on_the_host(
     assert r.status_code == 202, r.text
     plane.wait_status(demo, instance["id"], {"DELETED"}, timeout=ACTIVE_TIMEOUT)
     assert inventory(local_run).instance_leftovers() == {}
+
+
+def test_reconciler_removes_what_has_no_record(
+    plane: ControlPlane, worker: Worker, local_run: LocalRun
+) -> None:
+    orphan = str(uuid.uuid4())
+    drivers = worker.drivers
+    spec = SandboxSpec(
+        orphan,
+        ram_mb=512,
+        vcpus=1,
+        ports=(
+            PortSpec("management", "management", str(local_run.management[200]), 24),
+            PortSpec("user", "public", str(local_run.public[200]), 24),
+        ),
+    )
+    for _ in range(2):  # every operation is idempotent
+        drivers.compute.create_sandbox(spec)
+        drivers.network.plug(spec)
+        drivers.volume.create(orphan, 1)
+        drivers.network.apply_firewall(orphan, ())
+    layout = HostLayout.from_settings(plane.settings)
+    processes.start(  # an engine left running in the sandbox
+        processes.ProcessSpec(
+            argv=("sh", "-c", f"sleep 600; : {orphan}"),
+            pidfile=layout.sandbox_dir(orphan) / "engine.pid",
+            logfile=layout.sandbox_dir(orphan) / "engine.log",
+            marker=orphan,
+            netns=layout.netns(orphan),
+            cgroup=layout.cgroup(orphan),
+        )
+    )
+    assert orphan in drivers.compute.list_sandboxes()
+    assert orphan in drivers.network.list_plugged()
+    assert orphan in drivers.volume.list_volumes()
+
+    reconciler = Reconciler(plane.db, drivers)
+    assert reconciler.orphans() == {orphan}
+    reconciler.run()
+    assert inventory(local_run).instance_leftovers() == {}
+    assert reconciler.orphans() == set()
