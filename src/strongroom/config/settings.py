@@ -55,6 +55,12 @@ class WorkerSettings(Section):
         30.0, gt=0, description="A claimed job is another worker's after this long unrenewed."
     )
     poll_seconds: float = Field(0.5, gt=0, description="Idle wait between queue polls.")
+    health_interval_seconds: float = Field(
+        10.0, ge=1.0, le=3600, description="How often the health manager polls every agent."
+    )
+    reconcile_interval_seconds: float = Field(
+        60.0, ge=1.0, description="How often the reconciler removes leftovers without a record."
+    )
     crash_after_checkpoint: int | None = Field(
         None,
         ge=1,

@@ -20,6 +20,7 @@ class Status(StrEnum):
 class OperatingStatus(StrEnum):
     NONE = ""
     HEALTHY = "HEALTHY"
+    UNHEALTHY = "UNHEALTHY"
     ACTIVE = "ACTIVE"
     SHUTDOWN = "SHUTDOWN"
     BUILD = "BUILD"

@@ -67,3 +67,5 @@ class GuestHealth:
     volume_used_bytes: int | None = None
     volume_total_bytes: int | None = None
     message: str = ""
+    # "running", "stopped" (on purpose), "starting", "failed", or "unknown" (no answer)
+    engine_state: str = "unknown"

@@ -19,7 +19,7 @@ from strongroom.jobs.kinds import UPDATE_ACCESS
 from strongroom.jobs.queue import JobQueue
 from strongroom.services.requests import CreateInstance
 from strongroom.services.scope import check_write, visible_instance
-from strongroom.services.views import InstanceView, instance_views
+from strongroom.services.views import EventView, InstanceView, instance_views
 from strongroom.store import catalog, instances, networks
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Flavor, Instance
@@ -80,7 +80,7 @@ class InstanceService:
             s.flush()
             return instance_views(s, [row], admin=ctx.is_admin)[0]
 
-    def list(self, ctx: RequestContext, *, limit: int, marker: str | None) -> list[InstanceView]:
+    def page(self, ctx: RequestContext, *, limit: int, marker: str | None) -> list[InstanceView]:
         limit = max(1, min(limit, self.settings.api.max_page_size))
         with self.db.read() as s:
             rows = list(instances.list_live(s, ctx.project_id, limit=limit, marker=marker))
@@ -90,6 +90,15 @@ class InstanceService:
         with self.db.read() as s:
             row = visible_instance(s, ctx, instance_id)
             return instance_views(s, [row], admin=ctx.is_admin)[0]
+
+    def events(self, ctx: RequestContext, instance_id: str) -> list[EventView]:
+        """The instance's history, oldest first."""
+        with self.db.read() as s:
+            visible_instance(s, ctx, instance_id)
+            return [
+                EventView(e.id, e.kind, e.message, e.created_at)
+                for e in instances.events_of(s, instance_id)
+            ]
 
     def rename(self, ctx: RequestContext, instance_id: str, name: str) -> None:
         check_write(ctx)

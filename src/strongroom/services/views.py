@@ -29,6 +29,14 @@ class FaultView:
 
 
 @dataclass(frozen=True)
+class EventView:
+    id: int
+    kind: str
+    message: str
+    created: datetime
+
+
+@dataclass(frozen=True)
 class InstanceView:
     id: str
     name: str

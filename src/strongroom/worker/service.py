@@ -17,6 +17,7 @@ from strongroom.keyring import Keyring, SecretBox
 from strongroom.store.database import Database
 from strongroom.store.migrate import require_current
 from strongroom.worker.duties import Duty, DutySchedule
+from strongroom.worker.health import HealthManager
 from strongroom.worker.reconciler import Reconciler
 from strongroom.worker.runner import JobRunner
 from strongroom.workflows.registry import WORKFLOWS
@@ -38,7 +39,20 @@ class Worker:
             settings, self.db, self.queue, self.drivers, WORKFLOWS, self.owner, self._stop.is_set
         )
         reconciler = Reconciler(self.db, self.drivers)
-        self.duties = DutySchedule([Duty("reconciler", 60.0, reconciler.run)])
+        health = HealthManager(self.db, self.drivers)
+        every = settings.worker
+        self.duties = DutySchedule(
+            [
+                Duty("health manager", every.health_interval_seconds, health.run),
+                Duty("reconciler", every.reconcile_interval_seconds, reconciler.run),
+            ]
+        )
+
+    def _run_duties(self) -> None:
+        """Periodic duties run beside the jobs, so a busy queue never starves them."""
+        while not self._stop.is_set():
+            self.duties.run_due()
+            self._stop.wait(0.5)
 
     def stop(self, *_: object) -> None:
         self._stop.set()
@@ -53,13 +67,15 @@ class Worker:
 
     def run_forever(self) -> None:
         log.info("worker %s started", self.owner)
+        duties = threading.Thread(target=self._run_duties, name="duties", daemon=True)
+        duties.start()
         while not self._stop.is_set():
             job = self.queue.claim(self.owner, self.settings.worker.lease_seconds)
             if job is not None:
                 log.info("job %s (%s) claimed, attempt %d", job.id, job.workflow, job.attempts)
                 self.runner.run(job)
                 continue
-            self.duties.run_due()
             self._stop.wait(self.settings.worker.poll_seconds)
+        duties.join()
         self.db.dispose()
         log.info("worker %s stopped", self.owner)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from strongroom.api.auth import Context
+from strongroom.api.schemas.common import timestamp
 from strongroom.api.schemas.instances import (
     CreateInstanceBody,
     UpdateInstanceBody,
@@ -31,7 +32,7 @@ def _render(request: Request, view: InstanceView) -> dict[str, Any]:
 
 
 def _list(request: Request, ctx: Context, limit: int, marker: str | None) -> JSONResponse:
-    views = _service(request).list(ctx, limit=limit + 1, marker=marker)
+    views = _service(request).page(ctx, limit=limit + 1, marker=marker)
     page = views[:limit]
     body: dict[str, Any] = {"instances": [_render(request, v) for v in page]}
     if len(views) > limit and page:
@@ -68,6 +69,20 @@ def create_instance(request: Request, ctx: Context, body: CreateInstanceBody) ->
 @router.get("/{instance_id}")
 def show_instance(request: Request, ctx: Context, instance_id: str) -> JSONResponse:
     return JSONResponse({"instance": _render(request, _service(request).get(ctx, instance_id))})
+
+
+@router.get("/{instance_id}/events")
+def instance_events(request: Request, ctx: Context, instance_id: str) -> JSONResponse:
+    """Strongroom extension: what happened to the instance, oldest first."""
+    events = _service(request).events(ctx, instance_id)
+    return JSONResponse(
+        {
+            "events": [
+                {"id": e.id, "kind": e.kind, "message": e.message, "created": timestamp(e.created)}
+                for e in events
+            ]
+        }
+    )
 
 
 @router.put("/{instance_id}", status_code=202)

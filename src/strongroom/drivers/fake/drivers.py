@@ -131,6 +131,7 @@ class FakeGuest:
         return GuestHealth(
             reachable=running,
             engine_running=running and prepared,
+            engine_state=("running" if prepared else "stopped") if running else "unknown",
             volume_used_bytes=0 if running else None,
             volume_total_bytes=None,
         )

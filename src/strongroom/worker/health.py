@@ -1,0 +1,80 @@
+"""The health manager: ask every live instance's agent how it is; record changes as events."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from strongroom.domain.health import judge
+from strongroom.domain.instance_status import Status
+from strongroom.drivers.registry import DriverSet
+from strongroom.drivers.specs import GuestTarget
+from strongroom.jobs.queue import UNFINISHED
+from strongroom.store import instances
+from strongroom.store.database import Database, utcnow
+from strongroom.store.models import Instance, Job, Port
+
+log = logging.getLogger(__name__)
+
+# Instances the health manager watches: built and not in the middle of an operation.
+WATCHED = (Status.ACTIVE, Status.RESTART_REQUIRED, Status.SHUTDOWN)
+
+
+@dataclass(frozen=True)
+class _Watched:
+    instance_id: str
+    agent_address: str
+
+
+class HealthManager:
+    def __init__(self, db: Database, drivers: DriverSet) -> None:
+        self.db = db
+        self.drivers = drivers
+
+    def run(self) -> None:
+        for target in self._watched():
+            health = self.drivers.guest.health(
+                GuestTarget(target.instance_id, target.agent_address)
+            )
+            verdict = judge(health.reachable, health.engine_state, health.message)
+            used = (
+                round(health.volume_used_bytes / 2**30, 3)
+                if health.volume_used_bytes is not None
+                else None
+            )
+            self._record(target.instance_id, verdict.operating_status, verdict.reason, used)
+
+    def _watched(self) -> list[_Watched]:
+        with self.db.read() as s:
+            busy = select(Job.resource_id).where(Job.state.in_(UNFINISHED))
+            rows = s.execute(
+                select(Instance.id, Port.address)
+                .join(Port, (Port.instance_id == Instance.id) & (Port.role == "management"))
+                .where(
+                    Instance.deleted_at.is_(None),
+                    Instance.status.in_(WATCHED),
+                    Instance.id.not_in(busy),
+                )
+            ).all()
+        return [_Watched(r[0], r[1]) for r in rows]
+
+    def _record(self, instance_id: str, operating: str, reason: str, used: float | None) -> None:
+        with self.db.write() as s:
+            row = s.get(Instance, instance_id)
+            if row is None or row.deleted_at is not None or row.status not in WATCHED:
+                return  # an operation began meanwhile; it owns the status now
+            row.service_status_updated_at = utcnow()
+            if used is not None:
+                row.volume_used = used
+            if row.operating_status != operating:
+                log.info(
+                    "instance %s: %s -> %s (%s)",
+                    instance_id,
+                    row.operating_status,
+                    operating,
+                    reason,
+                )
+                instances.record_event(s, row, "health", f"{operating}: {reason}")
+                row.operating_status = operating
