@@ -68,3 +68,20 @@ def test_second_operation_conflicts_while_one_runs() -> None:
 def test_unknown_operation_is_not_found() -> None:
     with pytest.raises(NotFound):
         OperationRunner().get("nope")
+
+
+def test_synchronous_changes_and_operations_exclude_each_other() -> None:
+    runner = OperationRunner()
+    with runner.exclusive("create user"):
+        with pytest.raises(Conflict, match="create user"):
+            runner.submit(OperationKind.RESTART, lambda: None)
+        with pytest.raises(Conflict), runner.exclusive("create database"):
+            pass
+    gate = threading.Event()
+    record = runner.submit(OperationKind.RESIZE, gate.wait)
+    with pytest.raises(Conflict), runner.exclusive("create user"):
+        pass
+    gate.set()
+    assert finished(runner, record.operation_id).state is OperationState.SUCCEEDED
+    with runner.exclusive("create user"):
+        pass
