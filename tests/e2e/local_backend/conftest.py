@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from local_backend_harness import LocalRun, free_subnets, inventory, sweep
+from local_backend_harness import LocalRun, free_subnets, inventory, local_settings, sweep
 
-from strongroom.config.settings import DriverSettings, LocalDriverSettings
 from strongroom.worker.service import Worker
-from tests.support.controlplane import ControlPlane, Tenant, make_settings
+from tests.support.controlplane import ControlPlane, Tenant
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +38,7 @@ def local_run() -> Iterator[LocalRun]:
 
 @pytest.fixture(scope="module")
 def plane(local_run: LocalRun) -> Iterator[ControlPlane]:
-    settings = make_settings(
-        local_run.state_dir, f"sqlite:///{local_run.state_dir / 'control.db'}"
-    ).model_copy(
-        update={
-            "networks": local_run.networks(),
-            "drivers": DriverSettings(
-                backend="local", local=LocalDriverSettings(name_prefix=local_run.prefix)
-            ),
-        }
-    )
+    settings = local_settings(local_run)
     cp = ControlPlane(settings)
     try:
         yield cp

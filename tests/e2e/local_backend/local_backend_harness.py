@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
 
-from strongroom.config.settings import NetworkSettings
+from strongroom.config import Settings
+from strongroom.config.settings import DriverSettings, LocalDriverSettings, NetworkSettings
 from strongroom.drivers.linux import cgroups, links, processes, volumes
+from tests.support.controlplane import make_settings
 
 FORBIDDEN = IPv4Network("198.18.0.0/22")  # what `make run` uses: never touched by tests
 
@@ -34,6 +36,18 @@ class LocalRun:
             NetworkSettings(name="management", role="management", cidr=str(self.management)),
             NetworkSettings(name="public", role="user", cidr=str(self.public)),
         ]
+
+
+def local_settings(run: LocalRun) -> Settings:
+    """Control-plane settings on SQLite in the run's state dir with the local backend."""
+    return make_settings(run.state_dir, f"sqlite:///{run.state_dir / 'control.db'}").model_copy(
+        update={
+            "networks": run.networks(),
+            "drivers": DriverSettings(
+                backend="local", local=LocalDriverSettings(name_prefix=run.prefix)
+            ),
+        }
+    )
 
 
 @dataclass
