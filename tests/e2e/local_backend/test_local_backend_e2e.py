@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import os
 import socket
 import ssl
 import time
@@ -17,7 +18,7 @@ import pytest
 from local_backend_harness import LocalRun, inventory
 
 from strongroom.contracts.agent import DEFAULT_AGENT_PORT
-from strongroom.drivers.linux import processes
+from strongroom.drivers.linux import cgroups, processes
 from strongroom.drivers.local_layout import HostLayout
 from strongroom.drivers.specs import PortSpec, SandboxSpec
 from strongroom.pki import CertificateAuthority
@@ -71,13 +72,20 @@ def _management_address(plane: ControlPlane, instance_id: str) -> str:
 
 
 def test_create_gives_a_healthy_instance_the_user_can_use(
-    instance: dict[str, Any], local_run: LocalRun
+    instance: dict[str, Any], plane: ControlPlane, local_run: LocalRun
 ) -> None:
     assert instance["status"] == "ACTIVE", instance
     assert instance["operating_status"] == "HEALTHY"
     address = _address(instance, "public")
     assert ipaddress.ip_address(address) in local_run.public
     print(f"create -> ACTIVE in {instance['create_seconds']:.1f} s")
+
+    layout = HostLayout.from_settings(plane.settings)
+    limits = cgroups.read_limits(layout.cgroup(instance["id"]))
+    assert limits.memory_bytes == 512 * 1024 * 1024 and limits.vcpus == 1.0  # sr.tiny
+    assert len(cgroups.group_pids(layout.cgroup(instance["id"]))) >= 2  # agent and engine
+    mountpoint = layout.mountpoint(instance["id"])
+    assert os.path.ismount(mountpoint) and (mountpoint / "mysql").is_dir()
 
     conn = pymysql.connect(
         host=address, user=USER, password=PASSWORD, database=DATABASE, connect_timeout=5
