@@ -27,8 +27,12 @@ def error_response(status: int, detail: ErrorDetail) -> JSONResponse:
 
 
 async def _on_strongroom_error(request: Request, exc: StrongroomError) -> JSONResponse:
+    # Messages and details never carry secrets (statements with passwords report only the
+    # server's error number); failures of the server or the machine are logged for operators.
     retryable = exc.retryable or exc.http_status == 409
-    detail = ErrorDetail(code=exc.code, message=exc.message, retryable=retryable)
+    if exc.http_status >= 500:
+        log.error("%s %s failed: %s; %s", request.method, request.url.path, exc.message, exc.detail)
+    detail = ErrorDetail(code=exc.code, message=exc.message, detail=exc.detail, retryable=retryable)
     return error_response(exc.http_status, detail)
 
 

@@ -57,6 +57,13 @@ def test_databases_create_list_delete(client: AgentClient) -> None:
         client.create_database(DatabaseSpec(name="mysql"))
     with pytest.raises(BadRequest):
         client.create_database(DatabaseSpec(name="x", character_set="utf8; DROP"))
+    with pytest.raises(BadRequest, match="character set or collation"):
+        client.create_database(DatabaseSpec(name="x", character_set="klingon"))
+    with pytest.raises(BadRequest, match="character set or collation"):
+        client.create_database(
+            DatabaseSpec(name="x", character_set="latin1", collate="utf8mb4_bin")
+        )
+    assert "x" not in {database.name for database in client.list_databases()}
 
 
 def test_user_uses_the_granted_database_and_no_other(agent: Agent, client: AgentClient) -> None:

@@ -35,7 +35,7 @@ def test_agent_imports_only_contracts_of_strongroom() -> None:
 
 
 def test_engine_interface_names_no_datastore() -> None:
-    for name in ("base.py", "process.py", "intent.py"):
+    for name in ("base.py", "process.py", "intent.py", "logfile.py"):
         text = (AGENT_ROOT / "engines" / name).read_text().lower()
         for word in ("mariadb", "mysql", "innodb", "postgres"):
             assert word not in text, f"{name} mentions {word}"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pymysql
 from pymysql.connections import Connection
 
 from strongroom.contracts.agent import DatabaseSpec
+from strongroom.contracts.errors import BadRequest
 from strongroom_agent.engines.mariadb import grants
 from strongroom_agent.engines.mariadb.names import RESERVED_DATABASES, quote_identifier
+
+UNKNOWN_CHARSET_ERRORS = frozenset({1115, 1253, 1273})
+"""Unknown character set, collation not of that character set, unknown collation."""
 
 LIST_SQL = (
     "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME"
@@ -43,10 +48,16 @@ def ensure_database(conn: Connection, database: DatabaseSpec) -> None:
     """Create the database if missing, and converge its character set and collation."""
     name = quote_identifier(database.name)
     options = charset_clause(database)
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS {name}{options}")
-        if options:
-            cur.execute(f"ALTER DATABASE {name}{options}")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS {name}{options}")
+            if options:
+                cur.execute(f"ALTER DATABASE {name}{options}")
+    except pymysql.MySQLError as exc:
+        if exc.args and exc.args[0] in UNKNOWN_CHARSET_ERRORS:
+            message = f"character set or collation of {database.name!r}: {exc.args[1]}"
+            raise BadRequest(message) from None
+        raise
 
 
 def drop_database(conn: Connection, name: str) -> None:
