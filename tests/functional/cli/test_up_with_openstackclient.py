@@ -34,6 +34,7 @@ class Up:
         self.config.write_text(
             f'state_dir = "{root / "state"}"\n'
             f'clouds_yaml = "{self.clouds}"\n'
+            'log_level = "DEBUG"\n'
             f"[api]\nport = {self.api_port}\n"
             f"[identity]\nport = {self.identity_port}\n"
             "[worker]\npoll_seconds = 0.1\n"
@@ -155,6 +156,7 @@ def test_openstackclient_works_against_up_and_state_survives_a_restart(up: Up) -
     assert admin_view == [], "the admin project has no instances of its own"
 
     up.openstack("database", "instance", "delete", "db1", raw=True)
+    assert "S3cret-pass" not in up.log.read_text(), "a user's password reached the log"
     deadline = time.monotonic() + 60
     while up.openstack("database", "instance", "list"):
         assert time.monotonic() < deadline, "db1 was never deleted"
