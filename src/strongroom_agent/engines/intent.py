@@ -28,6 +28,9 @@ class EngineIntent:
     """Configuration overrides the control plane applied (the complete set)."""
     enabled_logs: list[str] = field(default_factory=list)
     """Optional logs switched on."""
+    live_options: list[str] = field(default_factory=list)
+    """Server options changed in the running server without a restart since it started: a
+    server whose command line differs from the rendered one only in these is up to date."""
 
     def with_running(self, running: bool) -> EngineIntent:
         """A copy with `running` changed."""

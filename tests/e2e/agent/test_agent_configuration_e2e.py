@@ -89,6 +89,23 @@ def test_detach_returns_to_defaults_after_restart(agent: Agent, client: AgentCli
     }
 
 
+def test_live_changes_need_no_restart_until_undone(agent: Agent, client: AgentClient) -> None:
+    pid = agent.engine_pid()
+    assert client.apply_configuration({"max_connections": 60}, ["max_connections"]) == []
+    client.set_log_enabled("general", True)
+    request = PrepareRequest(databases=[DatabaseSpec(name="shop")])
+    client.wait_operation(client.prepare(request), timeout=60)
+    client.wait_operation(client.start(), timeout=60)
+    assert agent.engine_pid() == pid  # changed live: the server is up to date
+    assert user_sees(agent, "max_connections") == "60"
+    assert user_sees(agent, "general_log") == "ON"
+    client.set_log_enabled("general", False)
+    assert client.apply_configuration({}, []) == ["max_connections"]  # 60 until restarted
+    restart(agent, client)
+    assert user_sees(agent, "max_connections") == str(size_for(256).max_connections)
+    assert user_sees(agent, "general_log") == "OFF"
+
+
 @pytest.mark.parametrize(
     ("values", "reason"),
     [

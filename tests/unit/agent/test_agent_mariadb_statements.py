@@ -14,6 +14,7 @@ from strongroom_agent.engines.mariadb.config import (
     Layout,
     from_argv,
     render_options,
+    same_options,
     size_for,
     to_argv,
 )
@@ -127,3 +128,14 @@ def test_log_ranges_and_tails(tmp_path: Path) -> None:
     assert read_range(path, 8, 100) == (8, b"89", 10)
     assert read_range(path, 50, 5) == (10, b"", 10)
     assert read_range(path, None, 100) == (0, b"0123456789", 10)
+
+
+def test_options_changed_live_do_not_count_as_a_difference() -> None:
+    base = render_options(LAYOUT, size_for(256), "127.0.0.1", 3306, "mysql")
+    running = to_argv("/usr/sbin/mariadbd", base)
+    wanted = to_argv("/usr/sbin/mariadbd", {**base, "max-connections": "60"})
+    assert not same_options(running, wanted, set())
+    assert same_options(running, wanted, {"max-connections"})
+    assert not same_options(running, to_argv("/other/mariadbd", base), set())
+    moved = to_argv("/usr/sbin/mariadbd", {**base, "port": "3307"})
+    assert not same_options(running, moved, {"max-connections"})

@@ -165,11 +165,17 @@ class MariadbAdministration(Engine):
                 raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
             live = {name: values[name] for name in values if name in dynamic_names}
             read_only = variables.apply_live(conn, live)
-        updated = replace(intent, parameters=dict(values))
-        save_intent(self.intent_path, updated)
         removed = set(intent.parameters) - set(values)
+        changed_live = {variables.option_name(name) for name in set(live) - set(read_only)}
+        touched = {variables.option_name(name) for name in set(values) | removed}
+        updated = replace(
+            intent,
+            parameters=dict(values),
+            live_options=sorted((set(intent.live_options) - touched) | changed_live),
+        )
+        save_intent(self.intent_path, updated)
         pending = (set(values) - set(live)) | set(read_only) | removed
-        required = self._differs_from_running(updated, pending)
+        required = self._differs_from_running(updated, pending, set(intent.live_options))
         log.info(
             "configuration applied: %d value(s), live %s, restart required for %s",
             len(values),
@@ -185,16 +191,20 @@ class MariadbAdministration(Engine):
         with sql.admin(self.layout.socket) as conn:
             return variables.read(conn, names)
 
-    def _differs_from_running(self, intent: EngineIntent, pending: set[str]) -> list[str]:
-        """Of `pending`, the names whose rendered option differs from the running server's."""
+    def _differs_from_running(
+        self, intent: EngineIntent, pending: set[str], changed_live: set[str]
+    ) -> list[str]:
+        """Of `pending`, the names whose rendered option differs from the running server's
+        command line, or that were changed live before (their running value is unknown)."""
         running = self.running_options()
         if running is None:
             return sorted(pending)
         rendered = self.render(intent)
+        options = {name: variables.option_name(name) for name in pending}
         return sorted(
             name
-            for name in pending
-            if rendered.get(variables.option_name(name)) != running.get(variables.option_name(name))
+            for name, option in options.items()
+            if option in changed_live or rendered.get(option) != running.get(option)
         )
 
     # Logs ------------------------------------------------------------------------------
@@ -207,10 +217,13 @@ class MariadbAdministration(Engine):
         logs.check_optional(name)
         intent = self._saved_intent()
         wanted = set(intent.enabled_logs) - {name} | ({name} if enabled else set())
+        live = set(intent.live_options)
         if self.running_options() is not None:
             with sql.admin(self.layout.socket) as conn:
                 logs.switch_live(conn, name, enabled)
-        save_intent(self.intent_path, replace(intent, enabled_logs=sorted(wanted)))
+            live.add(logs.switch_option(name))
+        updated = replace(intent, enabled_logs=sorted(wanted), live_options=sorted(live))
+        save_intent(self.intent_path, updated)
         log.info("log %s %s", name, "enabled" if enabled else "disabled")
         return self.log_view(name)
 

@@ -95,6 +95,17 @@ def from_argv(argv: list[str]) -> dict[str, str]:
     return options
 
 
+def same_options(running: list[str], wanted: list[str], ignored: set[str]) -> bool:
+    """Whether two command lines run the same binary with the same options, apart from the
+    `ignored` option names (those already changed in the running server)."""
+    if running[:2] != wanted[:2]:
+        return False
+    have, want = from_argv(running), from_argv(wanted)
+    return {k: v for k, v in have.items() if k not in ignored} == {
+        k: v for k, v in want.items() if k not in ignored
+    }
+
+
 def to_cnf(options: dict[str, str]) -> str:
     """The same options as a `[mariadbd]` section, for people to read."""
     lines = [

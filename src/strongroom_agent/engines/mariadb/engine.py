@@ -152,11 +152,13 @@ class MariadbEngine(MariadbAdministration):
         return intent
 
     def _converge(self, intent: EngineIntent) -> None:
-        """Make the running server match the rendered options: keep, replace or launch."""
+        """Make the running server match the rendered options: keep (options changed live
+        count as matching), replace or launch."""
         options = self.render(intent)
         argv = config.to_argv(SERVER_BINARY, options)
         pid = lifecycle.find_pid(self.layout)
-        if pid is not None and process.cmdline(pid) == argv:
+        running = process.cmdline(pid) if pid is not None else None
+        if running is not None and config.same_options(running, argv, set(intent.live_options)):
             lifecycle.wait_ready(self.layout, self.env.start_timeout_seconds)
             return
         if pid is not None:
@@ -170,4 +172,5 @@ class MariadbEngine(MariadbAdministration):
             pid = lifecycle.launch(argv, self.layout, self.env.start_timeout_seconds)
         finally:
             self._starting = False
+        save_intent(self.intent_path, replace(intent, running=True, live_options=[]))
         log.info("mariadbd started (pid %d) on %s:%d", pid, intent.listen_address, intent.port)

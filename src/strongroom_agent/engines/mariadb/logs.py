@@ -32,13 +32,18 @@ def check_optional(name: str) -> None:
         raise NotFound(f"log {name!r} does not exist")
 
 
+def switch_option(name: str) -> str:
+    """The server option switching an optional log (`slow-query-log`)."""
+    return OPTIONAL[name].replace("_", "-")
+
+
 def options(layout: Layout, enabled: list[str]) -> dict[str, str]:
     """Server options: log to files, where the optional logs go, which are on."""
     rendered = {"log-output": "FILE"}
-    for name, variable in OPTIONAL.items():
-        rendered[f"{variable.replace('_', '-')}-file"] = str(path_of(layout, name))
+    for name in OPTIONAL:
+        rendered[f"{switch_option(name)}-file"] = str(path_of(layout, name))
         if name in enabled:
-            rendered[variable.replace("_", "-")] = "ON"
+            rendered[switch_option(name)] = "ON"
     return rendered
 
 
