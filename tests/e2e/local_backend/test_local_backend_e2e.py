@@ -23,6 +23,7 @@ from strongroom.drivers.local_layout import HostLayout
 from strongroom.drivers.specs import PortSpec, SandboxSpec
 from strongroom.pki import CertificateAuthority
 from strongroom.store import networks
+from strongroom.worker.health import HealthManager
 from strongroom.worker.reconciler import Reconciler
 from strongroom.worker.service import Worker
 from tests.support.controlplane import ControlPlane, Tenant
@@ -96,6 +97,16 @@ def test_create_gives_a_healthy_instance_the_user_can_use(
         conn.commit()
         cur.execute("SELECT body FROM notes WHERE id = 1")
         assert cur.fetchone() == ("kept on the volume",)
+
+
+def test_health_manager_sees_the_engine_and_the_volume_usage(
+    instance: dict[str, Any], plane: ControlPlane, worker: Worker, demo: Tenant
+) -> None:
+    HealthManager(plane.db, worker.drivers).run()
+    r = plane.client.get(plane.url(demo, f"instances/{instance['id']}"), headers=demo.headers())
+    doc = r.json()["instance"]
+    assert doc["operating_status"] == "HEALTHY"
+    assert 0 < doc["volume"]["used"] < doc["volume"]["size"]
 
 
 def test_agent_refuses_a_client_without_the_control_planes_certificate(

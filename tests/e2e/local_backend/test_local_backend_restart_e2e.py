@@ -55,6 +55,7 @@ def test_instance_stays_active_healthy_and_reachable_across_a_restart(
             management = next(p.address for p in ports if p.role == "management")
             health = worker.drivers.guest.health(GuestTarget(instance_id, management))
             assert health.reachable and health.engine_running, health
+            assert health.engine_state == "running"
             assert health.volume_total_bytes and health.volume_used_bytes
             address = doc["addresses"][0]["address"]
             conn = pymysql.connect(host=address, user=USER, password=PASSWORD, database="app")

@@ -71,6 +71,7 @@ class LocalGuest:
             volume_used_bytes=status.volume.used_bytes,
             volume_total_bytes=status.volume.total_bytes,
             message=status.health.detail or "",
+            engine_state=status.engine_state.value,
         )
 
     def _client(self, target: GuestTarget, timeout: float = 10.0) -> AgentClient:
