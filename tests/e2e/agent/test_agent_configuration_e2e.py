@@ -115,7 +115,9 @@ def test_live_changes_need_no_restart_until_undone(agent: Agent, client: AgentCl
         ({"max_connections; DROP": 10}, "must match"),
         ({"no_such_variable": 1}, "unknown"),
         ({"sql_mode": "ANSI\n[mariadbd]"}, "printable"),
-        ({"max_connections": "many"}, "refused"),
+        ({"max_connections": "many"}, "must be a number"),
+        ({STATIC: "lots"}, "must be a number"),
+        ({"max_connections": 1.5}, "refused"),
     ],
 )
 def test_bad_parameters_are_refused_and_change_nothing(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from strongroom.contracts.agent import ParameterValue
 from strongroom.contracts.errors import BadRequest, NotFound
 from strongroom_agent.engines.logfile import read_range
 from strongroom_agent.engines.mariadb import grants, logs, variables
@@ -139,3 +140,20 @@ def test_options_changed_live_do_not_count_as_a_difference() -> None:
     assert not same_options(running, to_argv("/other/mariadbd", base), set())
     moved = to_argv("/usr/sbin/mariadbd", {**base, "port": "3307"})
     assert not same_options(running, moved, {"max-connections"})
+
+
+@pytest.mark.parametrize(
+    ("current", "value"),
+    [("151", 200), ("151", "200"), ("10.000000", 0.5), ("ON", False), ("OFF", 1), ("OFF", "on")],
+)
+def test_values_of_the_variables_kind_pass(current: str, value: ParameterValue) -> None:
+    variables.check_kind("x", current, value)
+
+
+@pytest.mark.parametrize(
+    ("current", "value"),
+    [("151", "many"), ("151", True), ("16777216", "16M"), ("ON", 2), ("OFF", "maybe")],
+)
+def test_values_of_another_kind_fail(current: str, value: ParameterValue) -> None:
+    with pytest.raises(BadRequest):
+        variables.check_kind("x", current, value)

@@ -160,9 +160,7 @@ class MariadbAdministration(Engine):
         variables.check_values(values)
         intent = self._saved_intent()
         with sql.admin(self.layout.socket) as conn:
-            unknown = variables.unknown(conn, list(values))
-            if unknown:
-                raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
+            variables.check_against_server(conn, values)
             live = {name: values[name] for name in values if name in dynamic_names}
             read_only = variables.apply_live(conn, live)
         removed = set(intent.parameters) - set(values)

@@ -84,9 +84,34 @@ def set_global(name: str, value: ParameterValue) -> tuple[str, tuple[ParameterVa
     return f"SET GLOBAL {name} = %s", (bound,)
 
 
-def unknown(conn: Connection, names: list[str]) -> list[str]:
-    """Which of `names` the running server has no system variable for."""
-    return sorted(set(names) - set(read(conn, names)))
+NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+SWITCH_WORDS = frozenset({"ON", "OFF", "TRUE", "FALSE", "1", "0"})
+
+
+def check_kind(name: str, current: str, value: ParameterValue) -> None:
+    """Refuse a value of another kind than the server's current one (a number for a number,
+    a switch for ON/OFF), so that a static value cannot stop the next start."""
+    if NUMBER.match(current):
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (numeric or (isinstance(value, str) and NUMBER.match(value))):
+            raise BadRequest(f"parameter {name!r} must be a number")
+    elif current in ("ON", "OFF") and not (
+        isinstance(value, bool)
+        or (isinstance(value, int) and value in (0, 1))
+        or (isinstance(value, str) and value.upper() in SWITCH_WORDS)
+    ):
+        raise BadRequest(f"parameter {name!r} must be a boolean")
+
+
+def check_against_server(conn: Connection, values: dict[str, ParameterValue]) -> None:
+    """`BadRequest` for names the running server has no variable for, and for values of
+    another kind than the variable's."""
+    current = read(conn, list(values)) if values else {}
+    unknown = sorted(set(values) - set(current))
+    if unknown:
+        raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
+    for name, value in values.items():
+        check_kind(name, current[name], value)
 
 
 def apply_live(conn: Connection, values: dict[str, ParameterValue]) -> list[str]:
