@@ -51,6 +51,9 @@ class IdentitySettings(Section):
 
 
 class WorkerSettings(Section):
+    processes: int = Field(
+        1, ge=1, le=32, description="Worker processes `strongroom up` runs (jobs in parallel)."
+    )
     lease_seconds: float = Field(
         30.0, gt=0, description="A claimed job is another worker's after this long unrenewed."
     )

@@ -26,15 +26,17 @@ def run_up(settings: Settings, config_path: Path | None) -> int:
     upgrade_and_seed(settings, db)
     clouds = settings.clouds_yaml_path()
     ensure_bootstrap(settings, db, clouds)
-    worker = _WorkerSupervisor(config_path)
-    worker.start()
+    workers = [_WorkerSupervisor(config_path) for _ in range(settings.worker.processes)]
+    for worker in workers:
+        worker.start()
     _print_welcome(settings, str(clouds))
     try:
         asyncio.run(serve(build_servers(settings, db)))
     except KeyboardInterrupt:
         pass
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
         db.dispose()
     print("strongroom: stopped; state is kept, `make run` continues where it left off.")
     return 0

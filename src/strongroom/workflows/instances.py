@@ -15,6 +15,7 @@ from strongroom.steps.instance_record import (
     mark_error,
 )
 from strongroom.steps.network import AllocatePorts, ApplyFirewall, PlugPorts
+from strongroom.steps.readiness import WaitForAgent
 from strongroom.steps.volume import CreateVolume
 from strongroom.workflows.base import Workflow
 
@@ -48,7 +49,7 @@ class Teardown(Step):
 
 create_instance = Workflow(
     name=CREATE,
-    steps=(*_BUILD, PrepareGuest(), MarkActive()),
+    steps=(*_BUILD, WaitForAgent(), PrepareGuest(), MarkActive()),
     on_failure=lambda ctx: mark_error(ctx, "the instance could not be created"),
     yields_to=frozenset({DELETE}),
 )
