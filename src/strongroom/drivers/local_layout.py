@@ -10,11 +10,13 @@ their instance by an interface alias, so the reconciler can always map them back
 from __future__ import annotations
 
 import hashlib
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from strongroom.config import Settings
 from strongroom.config.settings import LocalDriverSettings
+from strongroom.contracts.errors import InfrastructureError
 
 IFNAME_MAX = 15
 _SHORT_ID = 12
@@ -96,6 +98,21 @@ class HostLayout:
             return None
         instance_id, sep, _role = rest.partition(":")
         return instance_id if sep and instance_id else None
+
+
+def ensure_shared_dir(path: Path) -> None:
+    """Create `path` (mode 0755 whatever the umask) for files the engine's OS user reads, and
+    check that every directory above it lets that user through (o+x); raise naming the one
+    that does not, since the engine would otherwise fail later with a vaguer error."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o755)
+    for parent in path.parents:
+        if not parent.stat().st_mode & stat.S_IXOTH:
+            raise InfrastructureError(
+                f"directory {parent} is not traversable by the database engine's user",
+                detail=f"{path} lies below it: chmod o+x {parent}, or configure "
+                "drivers.local.mounts_dir and run_dir outside it",
+            )
 
 
 def _digest(text: str, length: int) -> str:

@@ -3,14 +3,18 @@ mapped back to their instance only when they carry this control plane's exact pr
 
 from __future__ import annotations
 
+import shutil
+import stat
+import tempfile
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from strongroom.config.settings import LocalDriverSettings
+from strongroom.contracts.errors import InfrastructureError
 from strongroom.drivers.linux import cgroups, links
-from strongroom.drivers.local_layout import HostLayout
+from strongroom.drivers.local_layout import HostLayout, ensure_shared_dir
 
 pytestmark = pytest.mark.unit
 
@@ -69,3 +73,16 @@ def test_paths_default_under_the_state_dir_and_follow_overrides() -> None:
 def test_a_prefix_that_cannot_name_host_objects_is_refused(prefix: str) -> None:
     with pytest.raises(ValidationError, match="name_prefix"):
         LocalDriverSettings(name_prefix=prefix)
+
+
+def test_shared_dirs_are_open_to_the_engine_user_or_the_closed_parent_is_named() -> None:
+    root = Path(tempfile.mkdtemp(prefix="strongroom-layout-", dir="/tmp"))
+    try:
+        root.chmod(0o700)
+        with pytest.raises(InfrastructureError, match=f"directory {root} is not traversable"):
+            ensure_shared_dir(root / "mounts")
+        root.chmod(0o711)
+        ensure_shared_dir(root / "mounts")
+        assert stat.S_IMODE((root / "mounts").stat().st_mode) == 0o755
+    finally:
+        shutil.rmtree(root)

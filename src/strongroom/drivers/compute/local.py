@@ -19,7 +19,7 @@ from pathlib import Path
 
 from strongroom.contracts.errors import BadRequest, InfrastructureError
 from strongroom.drivers.linux import cgroups, links, processes
-from strongroom.drivers.local_layout import HostLayout
+from strongroom.drivers.local_layout import HostLayout, ensure_shared_dir
 from strongroom.drivers.specs import SandboxSpec
 from strongroom.pki.issued import write_private, write_public
 
@@ -47,7 +47,8 @@ class LocalCompute:
     def create_sandbox(self, spec: SandboxSpec) -> None:
         # The directory first and gone last: it is how `list_sandboxes` finds everything else.
         box = self.layout.sandbox_dir(spec.instance_id)
-        box.mkdir(mode=0o755, parents=True, exist_ok=True)
+        ensure_shared_dir(self.layout.run_dir)
+        ensure_shared_dir(box)  # the engine's sockets and pid file live below it
         write_public(box / "sandbox.json", json.dumps(asdict(spec), indent=2).encode())
         limits = cgroups.CgroupLimits(
             memory_bytes=spec.ram_mb * MIB,

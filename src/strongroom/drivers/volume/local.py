@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from strongroom.drivers.linux import volumes
-from strongroom.drivers.local_layout import HostLayout
+from strongroom.drivers.local_layout import HostLayout, ensure_shared_dir
 
 GIB = 1024**3
 _IMAGE_SUFFIX = ".img"
@@ -14,13 +14,12 @@ class LocalVolume:
         self.layout = layout
 
     def create(self, instance_id: str, size_gib: int) -> None:
-        self.layout.volumes_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
-        self.layout.mounts_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        ensure_shared_dir(self.layout.mounts_dir)
         image = self.layout.image(instance_id)
         volumes.create_image(image, size_gib * GIB)
         mountpoint = self.layout.mountpoint(instance_id)
         volumes.mount_image(image, mountpoint)
-        mountpoint.chmod(0o755)  # the engine's OS user must traverse it
+        mountpoint.chmod(0o755)  # the root of the file system; the engine's user goes through
 
     def delete(self, instance_id: str) -> None:
         mountpoint = self.layout.mountpoint(instance_id)
