@@ -7,14 +7,24 @@ from prometheus_client import CollectorRegistry
 
 from strongroom.api.errors import install_error_handlers
 from strongroom.api.requests_log import install_request_log
-from strongroom.api.routers import datastores, flavors, instances, limits, metrics, versions
+from strongroom.api.routers import (
+    accounts,
+    datastores,
+    flavors,
+    instances,
+    limits,
+    metrics,
+    versions,
+)
 from strongroom.config import Settings
 from strongroom.identity.authenticator import Authenticator
 from strongroom.jobs.queue import JobQueue
 from strongroom.keyring import Keyring, SecretBox
 from strongroom.monitoring.exposition import ControlPlaneCollector
+from strongroom.services.accounts import AccountService
 from strongroom.services.catalog import CatalogService
 from strongroom.services.instances import InstanceService
+from strongroom.services.users import UserService
 from strongroom.store.database import Database
 
 
@@ -27,12 +37,15 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     box = SecretBox(Keyring(settings.state_dir).fernet_key("job-secrets"))
     app.state.settings = settings
     app.state.authenticator = Authenticator(settings, db)
-    app.state.instances = InstanceService(settings, db, JobQueue(db, box))
+    queue = JobQueue(db, box)
+    app.state.instances = InstanceService(settings, db, queue)
+    app.state.accounts = AccountService(db, queue)
+    app.state.users = UserService(db, queue)
     app.state.catalog = CatalogService(settings, db)
     app.state.metrics = CollectorRegistry(auto_describe=False)
     app.state.metrics.register(ControlPlaneCollector(settings, db))
     install_error_handlers(app)
     install_request_log(app)
-    for module in (versions, instances, flavors, datastores, limits, metrics):
+    for module in (versions, instances, accounts, flavors, datastores, limits, metrics):
         app.include_router(module.router)
     return app

@@ -30,12 +30,30 @@ class NameRules(BaseModel):
     reserved_users: tuple[str, ...] = ()
     reserved_databases: tuple[str, ...] = ()
     min_password_length: int = 8
+    max_password_length: int = 256
+    host_pattern: str = r"^[A-Za-z0-9._%:-]{1,255}$"
 
     def database_problem(self, name: str) -> str | None:
         return self._problem(name, self.max_database_length, self.reserved_databases)
 
     def user_problem(self, name: str) -> str | None:
         return self._problem(name, self.max_user_length, self.reserved_users)
+
+    def host_problem(self, host: str) -> str | None:
+        """What is wrong with a user's host pattern (`%`, an address, a name), or None."""
+        if not re.fullmatch(self.host_pattern, host):
+            return "use letters, digits, `.`, `_`, `%`, `:` and `-` (at most 255)"
+        return None
+
+    def password_problem(self, user: str, password: str) -> str | None:
+        """What makes a password unacceptable (too short or long, the user's name), or None."""
+        if len(password) < self.min_password_length:
+            return f"it must have at least {self.min_password_length} characters"
+        if len(password) > self.max_password_length or "\x00" in password:
+            return f"it must have at most {self.max_password_length} characters, without NUL"
+        if password.lower() == user.lower():
+            return "it must not be the user's name"
+        return None
 
     def _problem(self, name: str, longest: int, reserved: tuple[str, ...]) -> str | None:
         if not re.fullmatch(self.pattern, name):

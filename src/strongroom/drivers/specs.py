@@ -69,3 +69,23 @@ class GuestHealth:
     message: str = ""
     # "running", "stopped" (on purpose), "starting", "failed", or "unknown" (no answer)
     engine_state: str = "unknown"
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """What to change of an existing user; None keeps the current value."""
+
+    name: str | None = None
+    host: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class GuestLog:
+    """One engine log as the guest reports it."""
+
+    name: str
+    type: str  # "SYS" (always on) | "USER" (may be switched)
+    enabled: bool
+    size_bytes: int
+    path: str

@@ -3,3 +3,15 @@
 CREATE_INSTANCE = "create_instance"
 DELETE_INSTANCE = "delete_instance"
 UPDATE_ACCESS = "update_access"
+
+# Day-2: accounts inside the instance (databases, users, grants, root).
+CREATE_DATABASES = "create_databases"
+DELETE_DATABASE = "delete_database"
+CREATE_USERS = "create_users"
+UPDATE_USER = "update_user"
+CHANGE_PASSWORDS = "change_passwords"
+DELETE_USER = "delete_user"
+GRANT_ACCESS = "grant_access"
+REVOKE_ACCESS = "revoke_access"
+ENABLE_ROOT = "enable_root"
+DISABLE_ROOT = "disable_root"

@@ -20,7 +20,7 @@ from strongroom.jobs.queue import JobQueue
 from strongroom.services.requests import CreateInstance
 from strongroom.services.scope import check_write, visible_instance
 from strongroom.services.views import EventView, InstanceView, instance_views
-from strongroom.store import catalog, instances, networks
+from strongroom.store import accounts, catalog, instances, networks
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Flavor, Instance
 
@@ -63,6 +63,7 @@ class InstanceService:
                 updated_at=now,
             )
             s.add(row)
+            _mirror_initial_accounts(s, row.id, req)
             instances.record_event(s, row, "status", "BUILD: the instance was requested")
             self.queue.enqueue(
                 s,
@@ -231,3 +232,15 @@ def _check_databases_and_users(req: CreateInstance, store: DatastoreDescription)
             raise BadRequest(
                 f"User {u.name} is granted databases that are not created: {sorted(unknown)}."
             )
+
+
+def _mirror_initial_accounts(session: Session, instance_id: str, req: CreateInstance) -> None:
+    """The databases and users made at prepare, in the mirror the day-2 reads come from."""
+    for d in req.databases:
+        accounts.add_database(
+            session, instance_id, d.name, d.character_set, d.collate, state=accounts.READY
+        )
+    for u in req.users:
+        accounts.add_user(
+            session, instance_id, u.name, u.host or "%", u.databases, state=accounts.READY
+        )

@@ -160,3 +160,74 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+# --- day-2: mirrors of what lives inside an instance, and configuration groups --------------
+
+
+class InstanceDatabase(Base):
+    """A database of an instance as the control plane asked for it (the jobs keep it true)."""
+
+    __tablename__ = "instance_databases"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    character_set: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    collate: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))  # creating | ready | deleting
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InstanceUser(Base):
+    """A user of an instance (never its password) with the databases it may use."""
+
+    __tablename__ = "instance_users"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    databases: Mapped[list[Any]] = mapped_column(default=list)
+    state: Mapped[str] = mapped_column(String(16))  # creating | ready | updating | deleting
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InstanceRoot(Base):
+    """Whether the network superuser exists, and when it was first enabled (Trove's history)."""
+
+    __tablename__ = "instance_root"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_enabled_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Configuration(Base):
+    """A configuration group: parameter values for one datastore version, owned by a project."""
+
+    __tablename__ = "configurations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    datastore: Mapped[str] = mapped_column(String(64))
+    datastore_version: Mapped[str] = mapped_column(String(64))
+    overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InstanceConfiguration(Base):
+    """Which configuration group an instance uses (one at most)."""
+
+    __tablename__ = "instance_configurations"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    configuration_id: Mapped[str] = mapped_column(String(36), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InstanceLog(Base):
+    """Whether an optional engine log of an instance is switched on."""
+
+    __tablename__ = "instance_logs"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from strongroom.workflows.accounts import ACCOUNT_WORKFLOWS
 from strongroom.workflows.base import Workflow
 from strongroom.workflows.instances import create_instance, delete_instance, update_access
 
 WORKFLOWS: dict[str, Workflow] = {
-    w.name: w for w in (create_instance, delete_instance, update_access)
+    w.name: w for w in (create_instance, delete_instance, update_access, *ACCOUNT_WORKFLOWS)
 }

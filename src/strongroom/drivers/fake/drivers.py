@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
+from typing import Any
 
-from strongroom.contracts.errors import InfrastructureError
+from strongroom.contracts.errors import BadRequest, InfrastructureError, NotFound
 from strongroom.domain.firewall import FirewallRule
 from strongroom.drivers.fake.world import FakeWorld
 from strongroom.drivers.specs import (
+    DatabaseSpec,
     GuestHealth,
+    GuestLog,
     GuestTarget,
     PrepareSpec,
     SandboxSpec,
+    UserChange,
+    UserSpec,
 )
 
 
@@ -118,11 +126,14 @@ class FakeGuest:
         self.world.operation("guest.prepare")
         if self.world.get("agent", target.instance_id) is None:
             raise InfrastructureError("the guest agent is not running", retryable=True)
-        self.world.put(
-            "prepared",
-            target.instance_id,
-            {"databases": [d.name for d in spec.databases], "users": [u.name for u in spec.users]},
-        )
+        engine: dict[str, Any] = {"databases": {}, "users": {}, "root": False, "overrides": {}}
+        engine.update(logs={"general": False, "slow_query": False}, restarts=0, running=True)
+        engine["memory_mib"] = spec.ram_mb
+        for d in spec.databases:
+            engine["databases"][d.name] = {"character_set": d.character_set, "collate": d.collate}
+        for u in spec.users:
+            engine["users"][_account(u.name, u.host)] = _user_record(u)
+        self.world.put("prepared", target.instance_id, engine)
         self.world.done("guest.prepare")
 
     def health(self, target: GuestTarget) -> GuestHealth:
@@ -135,3 +146,149 @@ class FakeGuest:
             volume_used_bytes=0 if running else None,
             volume_total_bytes=None,
         )
+
+    # Day-2: the engine's accounts, configuration and logs live in the instance's "prepared"
+    # record (dropped with the volume, like the real data). Passwords are kept as digests.
+
+    def create_database(self, target: GuestTarget, spec: DatabaseSpec) -> None:
+        with self._engine(target, "guest.create_database") as engine:
+            engine["databases"].setdefault(
+                spec.name, {"character_set": spec.character_set, "collate": spec.collate}
+            )
+
+    def delete_database(self, target: GuestTarget, name: str) -> None:
+        with self._engine(target, "guest.delete_database") as engine:
+            engine["databases"].pop(name, None)
+            for user in engine["users"].values():
+                user["databases"] = [d for d in user["databases"] if d != name]
+
+    def create_user(self, target: GuestTarget, spec: UserSpec) -> None:
+        with self._engine(target, "guest.create_user") as engine:
+            missing = sorted(set(spec.databases) - set(engine["databases"]))
+            if missing:
+                raise BadRequest(f"database {missing[0]!r} does not exist")
+            engine["users"][_account(spec.name, spec.host)] = _user_record(spec)
+
+    def update_user(self, target: GuestTarget, name: str, host: str, change: UserChange) -> None:
+        with self._engine(target, "guest.update_user") as engine:
+            new_key = _account(change.name or name, change.host or host)
+            user = engine["users"].pop(_account(name, host), None)
+            if user is None:
+                user = engine["users"].pop(new_key, None)  # renamed before a crash
+            if user is None:
+                raise NotFound(f"user {name!r} does not exist")
+            user.update(name=change.name or name, host=change.host or host)
+            if change.password is not None:
+                user["password_sha256"] = _digest(change.password)
+            engine["users"][new_key] = user
+
+    def delete_user(self, target: GuestTarget, name: str, host: str) -> None:
+        with self._engine(target, "guest.delete_user") as engine:
+            engine["users"].pop(_account(name, host), None)
+
+    def grant_databases(
+        self, target: GuestTarget, name: str, host: str, databases: tuple[str, ...]
+    ) -> None:
+        with self._engine(target, "guest.grant_databases") as engine:
+            user = self._user(engine, name, host)
+            missing = sorted(set(databases) - set(engine["databases"]))
+            if missing:
+                raise BadRequest(f"database {missing[0]!r} does not exist")
+            user["databases"] = sorted(set(user["databases"]) | set(databases))
+
+    def revoke_database(self, target: GuestTarget, name: str, host: str, database: str) -> None:
+        with self._engine(target, "guest.revoke_database") as engine:
+            user = self._user(engine, name, host)
+            user["databases"] = [d for d in user["databases"] if d != database]
+
+    def enable_root(self, target: GuestTarget, password: str) -> None:
+        with self._engine(target, "guest.enable_root") as engine:
+            engine["root"] = True
+            engine["root_password_sha256"] = _digest(password)
+
+    def disable_root(self, target: GuestTarget) -> None:
+        with self._engine(target, "guest.disable_root") as engine:
+            engine["root"] = False
+            engine.pop("root_password_sha256", None)
+
+    def apply_configuration(
+        self, target: GuestTarget, values: dict[str, bool | int | float | str], dynamic: list[str]
+    ) -> list[str]:
+        with self._engine(target, "guest.apply_configuration") as engine:
+            engine["overrides"] = dict(values)
+            engine["live"] = {k: v for k, v in values.items() if k in dynamic}
+            return sorted(set(values) - set(dynamic))
+
+    def restart(self, target: GuestTarget, timeout_seconds: float) -> None:
+        with self._engine(target, "guest.restart") as engine:
+            engine["restarts"] += 1
+            engine["running"] = True
+            engine["live"] = dict(engine["overrides"])
+
+    def stop_engine(self, target: GuestTarget, timeout_seconds: float) -> None:
+        with self._engine(target, "guest.stop_engine") as engine:
+            engine["running"] = False
+
+    def start_engine(self, target: GuestTarget, timeout_seconds: float) -> None:
+        with self._engine(target, "guest.start_engine") as engine:
+            engine["running"] = True
+            engine["live"] = dict(engine["overrides"])
+
+    def resize(self, target: GuestTarget, ram_mb: int, vcpus: int, timeout_seconds: float) -> None:
+        with self._engine(target, "guest.resize") as engine:
+            engine.update(memory_mib=ram_mb, vcpus=vcpus, running=True)
+            engine["restarts"] += 1
+
+    def list_logs(self, target: GuestTarget) -> list[GuestLog]:
+        engine = self._require_engine(target)
+        found = [GuestLog("error", "SYS", True, 0, "/fake/log/error.log")]
+        for name, enabled in sorted(engine["logs"].items()):
+            found.append(GuestLog(name, "USER", enabled, 0, f"/fake/log/{name}.log"))
+        return found
+
+    def set_log_enabled(self, target: GuestTarget, name: str, enabled: bool) -> None:
+        with self._engine(target, "guest.set_log_enabled") as engine:
+            if name not in engine["logs"]:
+                raise BadRequest(f"log {name!r} cannot be switched")
+            engine["logs"][name] = enabled
+
+    @contextmanager
+    def _engine(self, target: GuestTarget, operation: str) -> Iterator[dict[str, Any]]:
+        """The engine record to change; written back only if the change succeeded."""
+        self.world.operation(operation)
+        engine = self._require_engine(target)
+        yield engine
+        self.world.put("prepared", target.instance_id, engine)
+        self.world.done(operation)
+
+    def _require_engine(self, target: GuestTarget) -> dict[str, Any]:
+        if self.world.get("agent", target.instance_id) is None:
+            raise InfrastructureError("the guest agent is not running", retryable=True)
+        engine = self.world.get("prepared", target.instance_id)
+        if engine is None:
+            raise InfrastructureError("the guest has not been prepared")
+        return engine
+
+    @staticmethod
+    def _user(engine: dict[str, Any], name: str, host: str) -> dict[str, Any]:
+        user: dict[str, Any] | None = engine["users"].get(_account(name, host))
+        if user is None:
+            raise NotFound(f"user {name!r} does not exist")
+        return user
+
+
+def _account(name: str, host: str) -> str:
+    return f"{name}@{host}"
+
+
+def _digest(password: str) -> str:
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+def _user_record(spec: UserSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "host": spec.host,
+        "databases": sorted(spec.databases),
+        "password_sha256": _digest(spec.password),
+    }

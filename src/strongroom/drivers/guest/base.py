@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from strongroom.drivers.specs import GuestHealth, GuestTarget, PrepareSpec
+from strongroom.drivers.specs import (
+    DatabaseSpec,
+    GuestHealth,
+    GuestLog,
+    GuestTarget,
+    PrepareSpec,
+    UserChange,
+    UserSpec,
+)
 
 
 class GuestDriver(Protocol):
@@ -14,3 +22,61 @@ class GuestDriver(Protocol):
     def health(self, target: GuestTarget) -> GuestHealth:
         """Ask the agent how the instance is; never raises for an unreachable agent."""
         ...
+
+    # Day-2: each call is idempotent; a bad name or a missing object raises the catalog's
+    # BadRequest / NotFound with a message safe for users.
+
+    def create_database(self, target: GuestTarget, spec: DatabaseSpec) -> None:
+        """Create a database (nothing to do if it exists)."""
+
+    def delete_database(self, target: GuestTarget, name: str) -> None:
+        """Drop a database and every grant on it (nothing to do if absent)."""
+
+    def create_user(self, target: GuestTarget, spec: UserSpec) -> None:
+        """Create a user, or converge an existing one's password and grants."""
+
+    def update_user(self, target: GuestTarget, name: str, host: str, change: UserChange) -> None:
+        """Change a user's name, host or password; its grants follow a rename."""
+
+    def delete_user(self, target: GuestTarget, name: str, host: str) -> None:
+        """Drop a user (nothing to do if absent)."""
+
+    def grant_databases(
+        self, target: GuestTarget, name: str, host: str, databases: tuple[str, ...]
+    ) -> None:
+        """Give the user all privileges on each database."""
+
+    def revoke_database(self, target: GuestTarget, name: str, host: str, database: str) -> None:
+        """Take away the user's access to one database."""
+
+    def enable_root(self, target: GuestTarget, password: str) -> None:
+        """Create (or re-password) the network superuser."""
+
+    def disable_root(self, target: GuestTarget) -> None:
+        """Remove the network superuser."""
+
+    def apply_configuration(
+        self, target: GuestTarget, values: dict[str, bool | int | float | str], dynamic: list[str]
+    ) -> list[str]:
+        """Replace the engine's overrides (empty: defaults), applying `dynamic` names live;
+        returns the names that take effect only after a restart."""
+        ...
+
+    def restart(self, target: GuestTarget, timeout_seconds: float) -> None:
+        """Restart the engine and wait until it runs again."""
+
+    def stop_engine(self, target: GuestTarget, timeout_seconds: float) -> None:
+        """Stop the engine (the agent keeps running) and wait until it is down."""
+
+    def start_engine(self, target: GuestTarget, timeout_seconds: float) -> None:
+        """Start the engine and wait until it runs."""
+
+    def resize(self, target: GuestTarget, ram_mb: int, vcpus: int, timeout_seconds: float) -> None:
+        """Size the engine for new limits (one restart) and wait until it runs again."""
+
+    def list_logs(self, target: GuestTarget) -> list[GuestLog]:
+        """The engine's logs with their type, switch and size."""
+        ...
+
+    def set_log_enabled(self, target: GuestTarget, name: str, enabled: bool) -> None:
+        """Switch an optional (USER) log on or off."""

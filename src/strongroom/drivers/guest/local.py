@@ -15,7 +15,15 @@ from pydantic import SecretStr
 from strongroom.contracts import agent as contract
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.drivers.guest.http import AgentClient
-from strongroom.drivers.specs import GuestHealth, GuestTarget, PrepareSpec
+from strongroom.drivers.specs import (
+    DatabaseSpec,
+    GuestHealth,
+    GuestLog,
+    GuestTarget,
+    PrepareSpec,
+    UserChange,
+    UserSpec,
+)
 from strongroom.pki import CertificateAuthority, CertificatePaths
 from strongroom.pki.authority import CA_CERT_FILE
 
@@ -91,6 +99,88 @@ class LocalGuest:
             ca = CertificateAuthority.load_or_create(self.pki_dir)
             self._client_cert = ca.ensure_client_certificate(self.pki_dir)
         return self._client_cert
+
+    # Day-2 (added after the lifecycle calls) ----------------------------------------------
+
+    def create_database(self, target: GuestTarget, spec: DatabaseSpec) -> None:
+        wire = contract.DatabaseSpec(
+            name=spec.name, character_set=spec.character_set, collate=spec.collate
+        )
+        with self._client(target) as client:
+            client.create_database(wire)
+
+    def delete_database(self, target: GuestTarget, name: str) -> None:
+        with self._client(target) as client:
+            client.delete_database(name)
+
+    def create_user(self, target: GuestTarget, spec: UserSpec) -> None:
+        wire = contract.UserSpec(
+            name=spec.name,
+            password=SecretStr(spec.password),
+            host=spec.host,
+            databases=list(spec.databases),
+        )
+        with self._client(target) as client:
+            client.create_user(wire)
+
+    def update_user(self, target: GuestTarget, name: str, host: str, change: UserChange) -> None:
+        password = SecretStr(change.password) if change.password is not None else None
+        wire = contract.UserUpdate(name=change.name, host=change.host, password=password)
+        with self._client(target) as client:
+            client.update_user(name, wire, host=host)
+
+    def delete_user(self, target: GuestTarget, name: str, host: str) -> None:
+        with self._client(target) as client:
+            client.delete_user(name, host=host)
+
+    def grant_databases(
+        self, target: GuestTarget, name: str, host: str, databases: tuple[str, ...]
+    ) -> None:
+        with self._client(target) as client:
+            client.grant_databases(name, list(databases), host=host)
+
+    def revoke_database(self, target: GuestTarget, name: str, host: str, database: str) -> None:
+        with self._client(target) as client:
+            client.revoke_database(name, database, host=host)
+
+    def enable_root(self, target: GuestTarget, password: str) -> None:
+        with self._client(target) as client:
+            client.enable_root(SecretStr(password))
+
+    def disable_root(self, target: GuestTarget) -> None:
+        with self._client(target) as client:
+            client.disable_root()
+
+    def apply_configuration(
+        self, target: GuestTarget, values: dict[str, bool | int | float | str], dynamic: list[str]
+    ) -> list[str]:
+        with self._client(target) as client:
+            return client.apply_configuration(values, dynamic)
+
+    def restart(self, target: GuestTarget, timeout_seconds: float) -> None:
+        with self._client(target) as client:
+            client.wait_operation(client.restart(), timeout_seconds)
+
+    def stop_engine(self, target: GuestTarget, timeout_seconds: float) -> None:
+        with self._client(target) as client:
+            client.wait_operation(client.stop(), timeout_seconds)
+
+    def start_engine(self, target: GuestTarget, timeout_seconds: float) -> None:
+        with self._client(target) as client:
+            client.wait_operation(client.start(), timeout_seconds)
+
+    def resize(self, target: GuestTarget, ram_mb: int, vcpus: int, timeout_seconds: float) -> None:
+        with self._client(target) as client:
+            client.wait_operation(client.resize(ram_mb, vcpus), timeout_seconds)
+
+    def list_logs(self, target: GuestTarget) -> list[GuestLog]:
+        with self._client(target) as client:
+            logs = client.list_logs()
+        return [GuestLog(g.name, g.type.value, g.enabled, g.size_bytes, g.path) for g in logs]
+
+    def set_log_enabled(self, target: GuestTarget, name: str, enabled: bool) -> None:
+        with self._client(target) as client:
+            client.set_log_enabled(name, enabled)
 
 
 def _wait_reachable(client: AgentClient, deadline: float) -> None:
