@@ -144,8 +144,17 @@ class JobRunner:
         """Run a step action under its retry policy; the error as data, or None on success."""
         policy = step.retry
         for attempt in range(policy.attempts + 1):
+            started = time.monotonic()
             try:
                 action(ctx)
+                log.info(
+                    "job %s %s: %s %s done in %.3f s",
+                    job.id,
+                    job.workflow,
+                    step.name,
+                    action.__name__,
+                    time.monotonic() - started,
+                )
                 return None
             except LeaseLost:
                 raise
