@@ -177,7 +177,7 @@ class LocalDriverSettings(Section):
 
 class DriverSettings(Section):
     backend: Literal["fake", "local"] = Field(
-        "fake",
+        "local",
         description="Infrastructure backend: `fake` (no real resources) or `local` (namespaces, "
         "bridges, nftables, loop volumes and cgroups on this host; needs root).",
     )

@@ -38,6 +38,9 @@ class Up:
             f"[api]\nport = {self.api_port}\n"
             f"[identity]\nport = {self.identity_port}\n"
             "[worker]\npoll_seconds = 0.1\n"
+            # The fake backend: this test is about the control plane and the client; the
+            # local backend's real instances have their own e2e tests.
+            '[drivers]\nbackend = "fake"\n'
         )
         self.proc: subprocess.Popen[str] | None = None
         self.log = root / "up.log"
