@@ -9,6 +9,7 @@ from strongroom.api.errors import install_error_handlers
 from strongroom.api.requests_log import install_request_log
 from strongroom.api.routers import (
     accounts,
+    configurations,
     datastores,
     flavors,
     instances,
@@ -22,7 +23,9 @@ from strongroom.jobs.queue import JobQueue
 from strongroom.keyring import Keyring, SecretBox
 from strongroom.monitoring.exposition import ControlPlaneCollector
 from strongroom.services.accounts import AccountService
+from strongroom.services.actions import ActionService
 from strongroom.services.catalog import CatalogService
+from strongroom.services.configurations import ConfigurationService
 from strongroom.services.instances import InstanceService
 from strongroom.services.users import UserService
 from strongroom.store.database import Database
@@ -41,11 +44,14 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.instances = InstanceService(settings, db, queue)
     app.state.accounts = AccountService(db, queue)
     app.state.users = UserService(db, queue)
+    app.state.configurations = ConfigurationService(db, queue)
+    app.state.actions = ActionService(settings, db, queue)
     app.state.catalog = CatalogService(settings, db)
     app.state.metrics = CollectorRegistry(auto_describe=False)
     app.state.metrics.register(ControlPlaneCollector(settings, db))
     install_error_handlers(app)
     install_request_log(app)
-    for module in (versions, instances, accounts, flavors, datastores, limits, metrics):
+    routers = (versions, instances, accounts, configurations, flavors, datastores, limits, metrics)
+    for module in routers:
         app.include_router(module.router)
     return app

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -65,6 +67,58 @@ class NameRules(BaseModel):
         return None
 
 
+ParameterValue = bool | int | float | str
+
+
+class ParameterRule(BaseModel):
+    """A configuration parameter users may set: its type, bounds, and whether the engine
+    applies it live (`dynamic`) or only at the next restart."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    type: Literal["int", "float", "string", "boolean"]
+    min: float | None = None
+    max: float | None = None
+    dynamic: bool = False
+    max_length: int = 1024
+
+    @property
+    def restart_required(self) -> bool:
+        return not self.dynamic
+
+    def coerce(self, value: object) -> ParameterValue:
+        """The value in this parameter's type, or ValueError saying what is wrong."""
+        if self.type == "boolean":
+            if isinstance(value, bool) or value in (0, 1):
+                return bool(value)
+            raise ValueError("must be true or false")
+        if self.type == "string":
+            if not isinstance(value, str) or len(value) > self.max_length:
+                raise ValueError(f"must be a string of at most {self.max_length} characters")
+            if any(ord(c) < 32 or ord(c) == 127 for c in value):
+                raise ValueError("must not contain control characters")
+            return value
+        return self._number(value)
+
+    def _number(self, value: object) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be {'an integer' if self.type == 'int' else 'a number'}")
+        if self.type == "int" and not float(value).is_integer():
+            raise ValueError("must be an integer")
+        number: int | float = int(value) if self.type == "int" else float(value)
+        if not math.isfinite(number):
+            raise ValueError("must be a finite number")
+        if self.min is not None and number < self.min:
+            raise ValueError(f"must be at least {_plain(self.min)}")
+        if self.max is not None and number > self.max:
+            raise ValueError(f"must be at most {_plain(self.max)}")
+        return number
+
+
+def _plain(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
 class DatastoreDescription(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
@@ -74,6 +128,23 @@ class DatastoreDescription(BaseModel):
     versions: tuple[DatastoreVersion, ...]
     capabilities: tuple[str, ...] = ()
     names: NameRules = NameRules()
+    parameters: tuple[ParameterRule, ...] = ()
+
+    def parameter(self, name: str) -> ParameterRule | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def check_values(self, values: dict[str, object]) -> dict[str, ParameterValue]:
+        """Values in their parameters' types; ValueError naming the first bad parameter."""
+        checked: dict[str, ParameterValue] = {}
+        for name, value in values.items():
+            rule = self.parameter(name)
+            if rule is None:
+                raise ValueError(f"{name!r} is not a configuration parameter of {self.name}")
+            try:
+                checked[name] = rule.coerce(value)
+            except ValueError as exc:
+                raise ValueError(f"parameter {name!r} {exc}") from None
+        return checked
 
     def version(self, key: str) -> DatastoreVersion | None:
         """A version by name or id."""

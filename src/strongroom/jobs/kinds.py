@@ -15,3 +15,10 @@ GRANT_ACCESS = "grant_access"
 REVOKE_ACCESS = "revoke_access"
 ENABLE_ROOT = "enable_root"
 DISABLE_ROOT = "disable_root"
+
+# Day-2: configuration groups, engine actions, logs.
+APPLY_CONFIGURATION = "apply_configuration"
+RESTART_INSTANCE = "restart_instance"
+RESIZE_FLAVOR = "resize_flavor"
+RESIZE_VOLUME = "resize_volume"
+SWITCH_LOG = "switch_log"

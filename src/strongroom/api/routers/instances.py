@@ -10,11 +10,15 @@ from fastapi.responses import JSONResponse
 from strongroom.api.auth import Context
 from strongroom.api.schemas.common import timestamp
 from strongroom.api.schemas.instances import (
+    ActionBody,
     CreateInstanceBody,
     UpdateInstanceBody,
+    render_attached,
     render_instance,
 )
 from strongroom.contracts.errors import BadRequest
+from strongroom.services.actions import ActionService
+from strongroom.services.configurations import ConfigurationService
 from strongroom.services.instances import InstanceService
 from strongroom.services.views import InstanceView
 
@@ -23,6 +27,11 @@ router = APIRouter(prefix="/v1.0/{project_id}/instances")
 
 def _service(request: Request) -> InstanceService:
     service: InstanceService = request.app.state.instances
+    return service
+
+
+def _configurations(request: Request) -> ConfigurationService:
+    service: ConfigurationService = request.app.state.configurations
     return service
 
 
@@ -68,7 +77,12 @@ def create_instance(request: Request, ctx: Context, body: CreateInstanceBody) ->
 
 @router.get("/{instance_id}")
 def show_instance(request: Request, ctx: Context, instance_id: str) -> JSONResponse:
-    return JSONResponse({"instance": _render(request, _service(request).get(ctx, instance_id))})
+    doc = _render(request, _service(request).get(ctx, instance_id))
+    attached = _configurations(request).of_instance(ctx, instance_id)
+    if attached is not None:
+        settings = request.app.state.settings
+        doc["configuration"] = render_attached(attached, settings.api.base_url())
+    return JSONResponse({"instance": doc})
 
 
 @router.get("/{instance_id}/events")
@@ -91,13 +105,27 @@ def update_instance(
     request: Request, ctx: Context, instance_id: str, body: UpdateInstanceBody
 ) -> Response:
     fields, service = body.instance, _service(request)
-    if fields.name is None and fields.access is None:
-        raise BadRequest("Nothing to update: give `name` or `access`.")
+    if fields.name is None and fields.access is None and not fields.configures:
+        raise BadRequest("Nothing to update: give `name`, `access` or `configuration`.")
+    if fields.configures:  # first: a refused attach leaves the other fields unchanged too
+        _configurations(request).attach(ctx, instance_id, fields.configuration_id())
     if fields.name is not None:
         service.rename(ctx, instance_id, fields.name)
     if fields.access is not None:
         access = fields.access
         service.update_access(ctx, instance_id, access.is_public, tuple(access.allowed_cidrs))
+    return Response(status_code=202)
+
+
+@router.post("/{instance_id}/action", status_code=202)
+def instance_action(request: Request, ctx: Context, instance_id: str, body: ActionBody) -> Response:
+    actions: ActionService = request.app.state.actions
+    if body.chosen() == "restart":
+        actions.restart(ctx, instance_id)
+    elif body.resize is not None and body.resize.volume is not None:
+        actions.resize_volume(ctx, instance_id, body.resize.volume.size)
+    elif body.resize is not None:
+        actions.resize_flavor(ctx, instance_id, str(body.resize.flavorRef))
     return Response(status_code=202)
 
 

@@ -118,6 +118,19 @@ class CreateInstanceBody(Body):
 class UpdateInstanceFields(Body):
     name: StrictStr | None = None
     access: AccessBody | None = None
+    # A group's id attaches it; null or {} detaches (troveclient sends null).
+    configuration: StrictStr | dict[str, Any] | None = None
+
+    @property
+    def configures(self) -> bool:
+        return "configuration" in self.model_fields_set
+
+    def configuration_id(self) -> str | None:
+        if isinstance(self.configuration, dict):
+            if self.configuration:
+                raise BadRequest("configuration must be a configuration id, null or {}.")
+            return None
+        return self.configuration
 
 
 class UpdateInstanceBody(Body):
@@ -172,3 +185,39 @@ def render_instance(view: InstanceView, base_url: str, region: str) -> dict[str,
             "details": view.fault.details or "",
         }
     return doc
+
+
+def render_attached(attached: tuple[str, str], base_url: str) -> dict[str, Any]:
+    """The configuration group an instance uses, as its show document names it."""
+    group_id, name = attached
+    return {"id": group_id, "name": name, "links": links(base_url, f"configurations/{group_id}")}
+
+
+class ResizeVolumeBody(Body):
+    size: StrictInt
+
+
+class ResizeBody(Body):
+    flavorRef: StrictStr | StrictInt | None = None
+    volume: ResizeVolumeBody | None = None
+
+
+class ActionBody(Body):
+    """`POST /instances/{id}/action`: exactly one action."""
+
+    restart: dict[str, Any] | None = None
+    resize: ResizeBody | None = None
+    promote_to_replica_source: dict[str, Any] | None = None
+    eject_replica_source: dict[str, Any] | None = None
+    reset_status: dict[str, Any] | None = None
+
+    def chosen(self) -> str:
+        given = [name for name in self.model_fields_set if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise BadRequest("Give exactly one action: restart or resize.")
+        if given[0] not in ("restart", "resize"):
+            raise BadRequest(f"The {given[0]} action is not supported yet.")
+        resize = self.resize
+        if resize is not None and (resize.flavorRef is None) == (resize.volume is None):
+            raise BadRequest("resize takes either flavorRef or volume.size.")
+        return given[0]

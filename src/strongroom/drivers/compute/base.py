@@ -29,3 +29,6 @@ class ComputeDriver(Protocol):
     def list_sandboxes(self) -> set[str]:
         """Instance ids of every sandbox that exists (for the reconciler)."""
         ...
+
+    def resize_sandbox(self, instance_id: str, ram_mb: int, vcpus: int) -> None:
+        """Apply a new flavor's limits to an existing sandbox (what runs in it stays)."""

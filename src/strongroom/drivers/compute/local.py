@@ -94,6 +94,13 @@ class LocalCompute:
             found.update(p.name for p in run_dir.iterdir() if p.is_dir())
         return found
 
+    def resize_sandbox(self, instance_id: str, ram_mb: int, vcpus: int) -> None:
+        self._require_sandbox(instance_id)
+        limits = cgroups.CgroupLimits(
+            memory_bytes=ram_mb * MIB, vcpus=float(vcpus), pids_max=self.layout.local.pids_max
+        )
+        cgroups.set_limits(self.layout.cgroup(instance_id), limits)
+
     def _agent_process(self, instance_id: str) -> processes.ProcessSpec:
         box = self.layout.sandbox_dir(instance_id)
         config = box / AGENT_CONFIG

@@ -60,6 +60,14 @@ class FakeCompute:
         self.world.drop("agent", instance_id)
         self.world.done("compute.stop_agent")
 
+    def resize_sandbox(self, instance_id: str, ram_mb: int, vcpus: int) -> None:
+        self.world.operation("compute.resize_sandbox")
+        sandbox = self.world.get("sandbox", instance_id)
+        if sandbox is None:
+            raise InfrastructureError(f"no sandbox for instance {instance_id}")
+        self.world.put("sandbox", instance_id, {**sandbox, "ram_mb": ram_mb, "vcpus": vcpus})
+        self.world.done("compute.resize_sandbox")
+
     def list_sandboxes(self) -> set[str]:
         return self.world.keys("sandbox")
 
@@ -111,6 +119,16 @@ class FakeVolume:
         self.world.drop("prepared", instance_id)  # the engine's data lived on the volume
         self.world.drop("volume", instance_id)
         self.world.done("volume.delete")
+
+    def grow(self, instance_id: str, size_gib: int) -> None:
+        self.world.operation("volume.grow")
+        volume = self.world.get("volume", instance_id)
+        if volume is None:
+            raise InfrastructureError(f"no volume for instance {instance_id}")
+        if size_gib < volume["size_gib"]:
+            raise BadRequest(f"volume cannot shrink from {volume['size_gib']} GiB")
+        self.world.put("volume", instance_id, {**volume, "size_gib": size_gib})
+        self.world.done("volume.grow")
 
     def list_volumes(self) -> set[str]:
         return self.world.keys("volume")
@@ -215,9 +233,11 @@ class FakeGuest:
         self, target: GuestTarget, values: dict[str, bool | int | float | str], dynamic: list[str]
     ) -> list[str]:
         with self._engine(target, "guest.apply_configuration") as engine:
+            removed = set(engine["overrides"]) - set(values)  # their running value is unknown
             engine["overrides"] = dict(values)
-            engine["live"] = {k: v for k, v in values.items() if k in dynamic}
-            return sorted(set(values) - set(dynamic))
+            live = engine.setdefault("live", {})
+            live.update({k: v for k, v in values.items() if k in dynamic})
+            return sorted((set(values) - set(dynamic)) | removed)
 
     def restart(self, target: GuestTarget, timeout_seconds: float) -> None:
         with self._engine(target, "guest.restart") as engine:

@@ -15,3 +15,8 @@ class VolumeDriver(Protocol):
     def list_volumes(self) -> set[str]:
         """Instance ids that have a volume (for the reconciler)."""
         ...
+
+    def grow(self, instance_id: str, size_gib: int) -> None:
+        """Grow the volume and its file system to `size_gib`, leaving it mounted (the same size
+        again completes an interrupted grow). Its users must be stopped where the backend
+        grows offline. Shrinking raises BadRequest."""

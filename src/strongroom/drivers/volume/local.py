@@ -28,6 +28,10 @@ class LocalVolume:
         if mountpoint.is_dir():
             mountpoint.rmdir()
 
+    def grow(self, instance_id: str, size_gib: int) -> None:
+        image, mountpoint = self.layout.image(instance_id), self.layout.mountpoint(instance_id)
+        volumes.grow_mounted(image, mountpoint, size_gib * GIB)
+
     def list_volumes(self) -> set[str]:
         found: set[str] = set()
         if self.layout.volumes_dir.is_dir():
