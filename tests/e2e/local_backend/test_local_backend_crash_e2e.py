@@ -88,7 +88,10 @@ def _unfinished(plane: ControlPlane) -> int:
 
 
 def status(plane: ControlPlane, demo: Tenant, instance_id: str) -> str:
-    return str(plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR", "DELETED"})["status"])
+    """The final status, with the fault when there is one (so a failure says why)."""
+    doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR", "DELETED"})
+    fault = doc.get("fault")
+    return f"{doc['status']}: {fault}" if fault else str(doc["status"])
 
 
 @pytest.mark.parametrize("after", range(1, len(create_instance.steps) + 1))
