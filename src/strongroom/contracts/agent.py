@@ -54,6 +54,8 @@ PATH_CONFIGURATION = f"{PREFIX}/configuration"
 PATH_LOGS = f"{PREFIX}/logs"
 PATH_LOG = f"{PREFIX}/logs/{{name}}"
 PATH_LOG_CONTENT = f"{PREFIX}/logs/{{name}}/content"
+PATH_METRICS = f"{PREFIX}/metrics"
+PATH_TOP_QUERIES = f"{PREFIX}/metrics/top-queries"
 
 DEFAULT_AGENT_PORT = 8443
 """Port the agent listens on when its configuration names none."""

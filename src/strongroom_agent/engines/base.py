@@ -36,6 +36,7 @@ from strongroom.contracts.agent import (
     UserView,
 )
 from strongroom.contracts.errors import NotFound
+from strongroom.contracts.metrics import EngineMetrics, QueryDigest
 from strongroom_agent.engines import logfile
 
 
@@ -209,3 +210,16 @@ class Engine(ABC):
             if view.name == name:
                 return view
         raise NotFound(f"log {name!r} does not exist")
+
+    # Metrics ---------------------------------------------------------------------------
+
+    def sample_metrics(self) -> EngineMetrics:
+        """The engine's counters and gauges (the contract's neutral names; None where the
+        engine has no equivalent); `up=False` when it does not answer. Never raises for a
+        down engine. The default knows only whether the engine is healthy."""
+        return EngineMetrics(up=self.health().healthy)
+
+    def top_queries(self, limit: int) -> list[QueryDigest]:
+        """The `limit` normalised statements with the largest total time since the engine
+        started; an engine without statement statistics returns []."""
+        return []

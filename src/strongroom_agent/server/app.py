@@ -14,9 +14,11 @@ from strongroom.contracts.agent import (
     StatusResponse,
 )
 from strongroom_agent import __version__
+from strongroom_agent.metrics import MetricsService
 from strongroom_agent.server.accounts import account_routes
 from strongroom_agent.server.configuration import configuration_routes
 from strongroom_agent.server.errors import install_error_handlers
+from strongroom_agent.server.metrics import metrics_routes
 from strongroom_agent.service import AgentService
 
 
@@ -61,4 +63,5 @@ def create_app(service: AgentService) -> FastAPI:
 
     app.include_router(account_routes(service.administration))
     app.include_router(configuration_routes(service.administration))
+    app.include_router(metrics_routes(MetricsService(service.engine)))
     return app

@@ -50,6 +50,7 @@ from strongroom.contracts.agent import (
     UserView,
 )
 from strongroom.contracts.errors import BadRequest, InfrastructureError, NotFound
+from strongroom.contracts.metrics import MetricsSample, TopQueries
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -246,6 +247,17 @@ class AgentClient:
             params["offset"] = offset
         path = contract.log_content_path(_segment(name))
         return self._call("GET", path, LogChunk, params=params, typed=True)
+
+    # Metrics (reads) ---------------------------------------------------------------------
+
+    def metrics(self) -> MetricsSample:
+        """One sample of the engine's counters and the volume's space."""
+        return self._call("GET", contract.PATH_METRICS, MetricsSample)
+
+    def top_queries(self, limit: int = 20) -> TopQueries:
+        """The engine's statement digests with the largest total time."""
+        params = {"limit": limit}
+        return self._call("GET", contract.PATH_TOP_QUERIES, TopQueries, params=params)
 
     def operation(self, operation_id: str) -> OperationStatus:
         """One poll of an operation (unknown to a restarted agent: retryable error)."""

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from strongroom.contracts.agent import EngineHealth, EngineState, PrepareRequest
 from strongroom.contracts.errors import Conflict
+from strongroom.contracts.metrics import EngineMetrics, QueryDigest
 from strongroom_agent.engines import process
 from strongroom_agent.engines.base import EngineEnvironment
 from strongroom_agent.engines.intent import EngineIntent, load_intent, save_intent
@@ -17,6 +18,7 @@ from strongroom_agent.engines.mariadb import (
     databases,
     lifecycle,
     logs,
+    metrics,
     names,
     sql,
     users,
@@ -128,6 +130,14 @@ class MariadbEngine(MariadbAdministration):
         if intent.running:
             self._converge(intent)
 
+    def sample_metrics(self) -> EngineMetrics:
+        """`SHOW GLOBAL STATUS` counters over the private socket (see `metrics`)."""
+        return metrics.sample(self.layout.socket)
+
+    def top_queries(self, limit: int) -> list[QueryDigest]:
+        """performance_schema statement digests by total time."""
+        return metrics.top_queries(self.layout.socket, limit)
+
     def render(self, intent: EngineIntent) -> dict[str, str]:
         """The server options for an intent: sizing for its memory limit (the agent's unless
         resized), log switches, then the configuration overrides (which replace in place)."""
@@ -135,6 +145,7 @@ class MariadbEngine(MariadbAdministration):
         options = config.render_options(
             self.layout, sizing, intent.listen_address, intent.port, self.os_user
         )
+        options.update(metrics.options(sizing.max_connections))
         options.update(logs.options(self.layout, intent.enabled_logs))
         options.update(variables.render(intent.parameters))
         return options

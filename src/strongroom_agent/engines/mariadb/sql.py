@@ -4,7 +4,7 @@ Statements that carry a password pass it as a bound parameter, and their errors 
 by error number only: MariaDB quotes the statement text in some messages. Every session turns
 the general and slow query logs off for itself (`sql_log_off`, session `slow_query_log`):
 MariaDB writes statements there verbatim, passwords included, and the agent's own queries are
-not the user's business.
+not the user's business; for the same reason they are not instrumented in performance_schema.
 """
 
 from __future__ import annotations
@@ -22,6 +22,11 @@ from strongroom.contracts.errors import InfrastructureError
 CONNECT_TIMEOUT_SECONDS = 5
 RETRYABLE_CODES = frozenset({2002, 2003, 2006, 2013, 1040, 1205, 1213})
 """Cannot connect, server gone, lost connection, too many connections, lock wait, deadlock."""
+_UNINSTRUMENTED = (
+    "UPDATE performance_schema.threads SET INSTRUMENTED = 'NO' "
+    "WHERE PROCESSLIST_ID = CONNECTION_ID()"
+)
+"""The agent's sessions stay out of the statement digests (the user's top queries)."""
 
 
 @contextmanager
@@ -38,6 +43,7 @@ def connect(socket: Path) -> Iterator[Connection]:
     )
     try:
         with conn.cursor() as cur:
+            cur.execute(_UNINSTRUMENTED)
             cur.execute("SET SESSION sql_log_off = 1, SESSION slow_query_log = 0")
         yield conn
     finally:
