@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from strongroom_agent.engines.mariadb import metrics
+
+pytestmark = pytest.mark.unit
 
 
 def test_digest_row_becomes_milliseconds_and_means() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from strongroom.drivers.specs import SandboxSpec
+from strongroom.drivers.usage import SandboxUsage
 
 
 class ComputeDriver(Protocol):
@@ -32,3 +33,8 @@ class ComputeDriver(Protocol):
 
     def resize_sandbox(self, instance_id: str, ram_mb: int, vcpus: int) -> None:
         """Apply a new flavor's limits to an existing sandbox (what runs in it stays)."""
+
+    def sandbox_usage(self, instance_id: str) -> SandboxUsage:
+        """CPU, memory (use and limit), OOM kills, processes, network bytes of its interfaces
+        and I/O on its volume, read on the host; `InfrastructureError` for a missing sandbox."""
+        ...

@@ -18,9 +18,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from strongroom.contracts.errors import BadRequest, InfrastructureError
-from strongroom.drivers.linux import cgroups, links, processes
+from strongroom.drivers.linux import cgroups, counters, links, processes
 from strongroom.drivers.local_layout import HostLayout, ensure_shared_dir
 from strongroom.drivers.specs import SandboxSpec
+from strongroom.drivers.usage import DiskIo, InterfaceBytes, SandboxUsage
 from strongroom.pki.issued import write_private, write_public
 
 MIB = 1024 * 1024
@@ -28,6 +29,7 @@ AGENT_CONFIG = "agent.json"
 AGENT_START_TIMEOUT = 15.0
 STOP_TIMEOUT = 60.0
 _POLL_S = 0.05
+PORT_ROLES = ("management", "user")
 
 
 def default_agent_binary() -> Path:
@@ -100,6 +102,31 @@ class LocalCompute:
             memory_bytes=ram_mb * MIB, vcpus=float(vcpus), pids_max=self.layout.local.pids_max
         )
         cgroups.set_limits(self.layout.cgroup(instance_id), limits)
+
+    def sandbox_usage(self, instance_id: str) -> SandboxUsage:
+        """The cgroup's accounting, the host veth ends' counters (swapped: what the host end
+        receives, the sandbox sent) and the volume's loop device counters."""
+        group = self.layout.cgroup(instance_id)
+        try:
+            usage, limits = cgroups.read_usage(group), cgroups.read_limits(group)
+        except OSError as exc:
+            raise InfrastructureError(f"no sandbox for instance {instance_id}") from exc
+        network = {}
+        for role in PORT_ROLES:
+            found = counters.interface_bytes(self.layout.veth(instance_id, role))
+            if found is not None:
+                network[role] = InterfaceBytes(rx_bytes=found[1], tx_bytes=found[0])
+        device = counters.mounted_device(self.layout.mountpoint(instance_id))
+        io = counters.block_io(device) if device else None
+        return SandboxUsage(
+            cpu_ns=usage.cpu_usage_ns,
+            memory_bytes=usage.memory_bytes,
+            memory_limit_bytes=limits.memory_bytes,
+            oom_kills=usage.oom_kills,
+            pids=usage.pids,
+            network=network,
+            disk=DiskIo(*io) if io else None,
+        )
 
     def _agent_process(self, instance_id: str) -> processes.ProcessSpec:
         box = self.layout.sandbox_dir(instance_id)

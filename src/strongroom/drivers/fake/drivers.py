@@ -9,7 +9,9 @@ from dataclasses import asdict
 from typing import Any
 
 from strongroom.contracts.errors import BadRequest, InfrastructureError, NotFound
+from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.domain.firewall import FirewallRule
+from strongroom.drivers.fake import metrics
 from strongroom.drivers.fake.world import FakeWorld
 from strongroom.drivers.specs import (
     DatabaseSpec,
@@ -21,6 +23,7 @@ from strongroom.drivers.specs import (
     UserChange,
     UserSpec,
 )
+from strongroom.drivers.usage import SandboxUsage
 
 
 class FakeCompute:
@@ -70,6 +73,12 @@ class FakeCompute:
 
     def list_sandboxes(self) -> set[str]:
         return self.world.keys("sandbox")
+
+    def sandbox_usage(self, instance_id: str) -> SandboxUsage:
+        sandbox = self.world.get("sandbox", instance_id)
+        if sandbox is None:
+            raise InfrastructureError(f"no sandbox for instance {instance_id}")
+        return metrics.sandbox_usage(self.world, instance_id, int(sandbox["ram_mb"]))
 
     def _require_sandbox(self, instance_id: str) -> None:
         if self.world.get("sandbox", instance_id) is None:
@@ -271,6 +280,14 @@ class FakeGuest:
             if name not in engine["logs"]:
                 raise BadRequest(f"log {name!r} cannot be switched")
             engine["logs"][name] = enabled
+
+    def metrics(self, target: GuestTarget) -> MetricsSample:
+        engine = self._require_engine(target)
+        return metrics.engine_sample(self.world, target.instance_id, bool(engine["running"]))
+
+    def top_queries(self, target: GuestTarget, limit: int) -> list[QueryDigest]:
+        engine = self._require_engine(target)
+        return metrics.top_queries(sorted(engine["databases"]), limit)
 
     @contextmanager
     def _engine(self, target: GuestTarget, operation: str) -> Iterator[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.drivers.specs import (
     DatabaseSpec,
     GuestHealth,
@@ -80,3 +81,14 @@ class GuestDriver(Protocol):
 
     def set_log_enabled(self, target: GuestTarget, name: str, enabled: bool) -> None:
         """Switch an optional (USER) log on or off."""
+
+    # Metrics (reads; never change the instance) ---------------------------------------
+
+    def metrics(self, target: GuestTarget) -> MetricsSample:
+        """One sample of the engine's counters and the volume; `InfrastructureError` for an
+        unreachable agent (a down engine is a sample with `engine.up` false)."""
+        ...
+
+    def top_queries(self, target: GuestTarget, limit: int) -> list[QueryDigest]:
+        """The engine's normalised statements with the largest total time, at most `limit`."""
+        ...

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from strongroom.contracts import agent as contract
 from strongroom.contracts.errors import InfrastructureError
+from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.drivers.guest.http import AgentClient
 from strongroom.drivers.specs import (
     DatabaseSpec,
@@ -181,6 +182,14 @@ class LocalGuest:
     def set_log_enabled(self, target: GuestTarget, name: str, enabled: bool) -> None:
         with self._client(target) as client:
             client.set_log_enabled(name, enabled)
+
+    def metrics(self, target: GuestTarget) -> MetricsSample:
+        with self._client(target, HEALTH_TIMEOUT_SECONDS) as client:
+            return client.metrics()
+
+    def top_queries(self, target: GuestTarget, limit: int) -> list[QueryDigest]:
+        with self._client(target, HEALTH_TIMEOUT_SECONDS) as client:
+            return client.top_queries(limit).queries
 
 
 def _wait_reachable(client: AgentClient, deadline: float) -> None:
