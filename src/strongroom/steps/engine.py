@@ -75,6 +75,28 @@ class ResizeSandbox(Step):
         ctx.drivers.compute.resize_sandbox(ctx.resource_id, flavor.ram, flavor.vcpus)
 
 
+class StopSandbox(Step):
+    """Stop the agent: its mount namespace is a copy taken at its start, so it would not see
+    the volume mounted again after an offline grow; the undo starts it again."""
+
+    name = "stop_sandbox"
+    retry = ENGINE_RETRY
+
+    def do(self, ctx: StepContext) -> None:
+        ctx.drivers.compute.stop_agent(ctx.resource_id)
+
+    def undo(self, ctx: StepContext) -> None:
+        ctx.drivers.compute.start_agent(ctx.resource_id)
+
+
+class StartSandbox(Step):
+    name = "start_sandbox"
+    retry = ENGINE_RETRY
+
+    def do(self, ctx: StepContext) -> None:
+        ctx.drivers.compute.start_agent(ctx.resource_id)
+
+
 class GrowVolume(Step):
     name = "grow_volume"
     retry = ENGINE_RETRY

@@ -10,7 +10,9 @@ from strongroom.steps.engine import (
     ResizeSandbox,
     RestartEngine,
     StartEngine,
+    StartSandbox,
     StopEngine,
+    StopSandbox,
     action_refused,
 )
 from strongroom.steps.instance_record import mark_error
@@ -31,11 +33,18 @@ resize_flavor = Workflow(
     rollback=False,
 )
 
-# Offline where the host cannot grow a mounted file system: the engine stops around it, and
-# a failed grow starts it again (StopEngine's undo) and leaves the instance ACTIVE.
+# Offline where the host cannot grow a mounted file system: the engine and its agent stop
+# around it, and a failed grow starts them again (the undos) and leaves the instance ACTIVE.
 resize_volume = Workflow(
     name=kinds.RESIZE_VOLUME,
-    steps=(StopEngine(), GrowVolume(), StartEngine(), BackToActive()),
+    steps=(
+        StopEngine(),
+        StopSandbox(),
+        GrowVolume(),
+        StartSandbox(),
+        StartEngine(),
+        BackToActive(),
+    ),
     on_failure=action_refused,
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strongroom.drivers.linux import volumes
+from strongroom.drivers.linux import mount_copies, volumes
 from strongroom.drivers.local_layout import HostLayout, ensure_shared_dir
 
 GIB = 1024**3
@@ -30,6 +30,8 @@ class LocalVolume:
 
     def grow(self, instance_id: str, size_gib: int) -> None:
         image, mountpoint = self.layout.image(instance_id), self.layout.mountpoint(instance_id)
+        if not volumes.can_grow_online():
+            mount_copies.release(mountpoint)  # sandboxes started later hold copies of it
         volumes.grow_mounted(image, mountpoint, size_gib * GIB)
 
     def list_volumes(self) -> set[str]:

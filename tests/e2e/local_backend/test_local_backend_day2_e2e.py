@@ -1,0 +1,141 @@
+"""Configuration groups and actions on a real MariaDB instance through the Trove API: values
+read back from the running engine (`SHOW VARIABLES`), a static one waits for the restart,
+detach returns to defaults; a flavor resize changes the cgroup limits and the engine sizing,
+a volume grow the file system, and data and address survive both."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pymysql
+import pytest
+
+from strongroom.drivers.linux import cgroups
+from strongroom.drivers.local_layout import HostLayout
+from strongroom.worker.service import Worker
+from tests.functional.api.day2_support import events, wait_idle
+from tests.support.controlplane import ControlPlane, Tenant
+
+pytestmark = pytest.mark.e2e
+
+USER, PASSWORD = "app", "S3cret-pass"
+CREATE = {
+    "instance": {
+        "name": "day2",
+        "flavorRef": "sr.tiny",
+        "volume": {"size": 1, "type": None},
+        "datastore": {"type": "mariadb", "version": "10.11"},
+        "databases": [{"name": "app"}],
+        "users": [{"name": USER, "password": PASSWORD, "databases": [{"name": "app"}]}],
+        "access": {"is_public": True},
+    }
+}
+TIMEOUT = 180.0
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def instance(plane: ControlPlane, worker: Worker, demo: Tenant) -> Iterator[dict[str, Any]]:
+    r = plane.client.post(plane.url(demo, "instances"), json=CREATE, headers=demo.headers())
+    assert r.status_code == 200, r.text
+    instance_id = r.json()["instance"]["id"]
+    try:
+        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=TIMEOUT)
+        assert doc["status"] == "ACTIVE", doc
+        yield doc
+    finally:
+        plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
+        plane.wait_status(demo, instance_id, {"DELETED", "ERROR"}, timeout=TIMEOUT)
+
+
+def api(plane: ControlPlane, demo: Tenant, method: str, path: str, body: Any = None) -> Any:
+    r = plane.client.request(method, plane.url(demo, path), json=body, headers=demo.headers())
+    assert r.status_code < 300, (method, path, r.text)
+    return r.json() if r.content else None
+
+
+def variables(doc: dict[str, Any], *names: str) -> dict[str, str]:
+    address = doc["addresses"][0]["address"]
+    conn = pymysql.connect(host=address, user=USER, password=PASSWORD, database="app")
+    with conn, conn.cursor() as cur:
+        marks = ", ".join(["%s"] * len(names))
+        cur.execute(f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({marks})", names)
+        return {str(k): str(v) for k, v in cur.fetchall()}
+
+
+def rows(doc: dict[str, Any], sql: str) -> list[Any]:
+    address = doc["addresses"][0]["address"]
+    conn = pymysql.connect(host=address, user=USER, password=PASSWORD, database="app")
+    with conn, conn.cursor() as cur:
+        cur.execute(sql)
+        conn.commit()
+        return list(cur.fetchall())
+
+
+def status(plane: ControlPlane, demo: Tenant, doc: dict[str, Any]) -> dict[str, Any]:
+    wait_idle(plane, doc["id"], timeout=TIMEOUT)
+    shown: dict[str, Any] = api(plane, demo, "GET", f"instances/{doc['id']}")["instance"]
+    return shown
+
+
+def test_configuration_live_static_and_detach(
+    instance: dict[str, Any], plane: ControlPlane, demo: Tenant
+) -> None:
+    before = variables(instance, "max_connections", "performance_schema")
+    flipped = before["performance_schema"] == "OFF"  # a static value that differs from now
+    values = {"max_connections": 321, "wait_timeout": 77, "performance_schema": flipped}
+    body = {"configuration": {"name": "tuned", "values": values}}
+    cid = api(plane, demo, "POST", "configurations", body)["configuration"]["id"]
+    iid = instance["id"]
+    api(plane, demo, "PUT", f"instances/{iid}", {"instance": {"configuration": cid}})
+    assert status(plane, demo, instance)["status"] == "RESTART_REQUIRED", events(plane, iid)
+    seen = variables(instance, "max_connections", "wait_timeout", "performance_schema")
+    assert seen == {**before, "max_connections": "321", "wait_timeout": "77"}, "live ones only"
+
+    api(plane, demo, "POST", f"instances/{iid}/action", {"restart": {}})
+    assert status(plane, demo, instance)["status"] == "ACTIVE"
+    assert variables(instance, "performance_schema", "max_connections") == {
+        "performance_schema": "ON" if flipped else "OFF",
+        "max_connections": "321",
+    }
+
+    api(plane, demo, "PUT", f"instances/{iid}", {"instance": {"configuration": None}})
+    assert status(plane, demo, instance)["status"] == "RESTART_REQUIRED"
+    api(plane, demo, "POST", f"instances/{iid}/action", {"restart": {}})
+    assert status(plane, demo, instance)["status"] == "ACTIVE"
+    assert variables(instance, "max_connections", "performance_schema") == before
+    api(plane, demo, "DELETE", f"configurations/{cid}")
+
+
+def test_resize_flavor_then_volume_keeps_data_and_address(
+    instance: dict[str, Any], plane: ControlPlane, demo: Tenant
+) -> None:
+    iid = instance["id"]
+    rows(instance, "CREATE TABLE kept (id INT PRIMARY KEY)")
+    rows(instance, "INSERT INTO kept VALUES (42)")
+    pool_before = int(variables(instance, "innodb_buffer_pool_size")["innodb_buffer_pool_size"])
+
+    api(plane, demo, "POST", f"instances/{iid}/action", {"resize": {"flavorRef": "sr.small"}})
+    shown = status(plane, demo, instance)
+    assert shown["status"] == "ACTIVE" and shown["flavor"]["id"] == "2"
+    assert shown["addresses"] == instance["addresses"]
+    layout = HostLayout.from_settings(plane.settings)
+    assert cgroups.read_limits(layout.cgroup(iid)).memory_bytes == 1024 * MIB
+    pool_after = int(variables(instance, "innodb_buffer_pool_size")["innodb_buffer_pool_size"])
+    assert pool_after > pool_before
+    assert rows(instance, "SELECT id FROM kept") == [(42,)]
+
+    api(plane, demo, "POST", f"instances/{iid}/action", {"resize": {"volume": {"size": 2}}})
+    shown = status(plane, demo, instance)
+    assert shown["status"] == "ACTIVE" and shown["volume"]["size"] == 2
+    assert shown["addresses"] == instance["addresses"]
+    fs = os.statvfs(layout.mountpoint(iid))
+    assert fs.f_blocks * fs.f_frsize > 1.5 * 1024**3
+    assert rows(instance, "SELECT id FROM kept") == [(42,)]
+    shrink = {"resize": {"volume": {"size": 1}}}
+    r = plane.client.post(
+        plane.url(demo, f"instances/{iid}/action"), json=shrink, headers=demo.headers()
+    )
+    assert r.status_code == 400
