@@ -14,7 +14,9 @@ from strongroom.api.routers import (
     flavors,
     instances,
     limits,
+    logs,
     metrics,
+    mgmt,
     versions,
 )
 from strongroom.config import Settings
@@ -27,6 +29,8 @@ from strongroom.services.actions import ActionService
 from strongroom.services.catalog import CatalogService
 from strongroom.services.configurations import ConfigurationService
 from strongroom.services.instances import InstanceService
+from strongroom.services.logs import LogService
+from strongroom.services.mgmt import MgmtService
 from strongroom.services.users import UserService
 from strongroom.store.database import Database
 
@@ -46,12 +50,15 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.users = UserService(db, queue)
     app.state.configurations = ConfigurationService(db, queue)
     app.state.actions = ActionService(settings, db, queue)
+    app.state.logs = LogService(db, queue)
     app.state.catalog = CatalogService(settings, db)
+    app.state.mgmt = MgmtService(settings, db, queue)
     app.state.metrics = CollectorRegistry(auto_describe=False)
     app.state.metrics.register(ControlPlaneCollector(settings, db))
     install_error_handlers(app)
     install_request_log(app)
-    routers = (versions, instances, accounts, configurations, flavors, datastores, limits, metrics)
-    for module in routers:
+    routers = (versions, instances, accounts, configurations, logs, flavors, datastores, limits)
+    for module in (*routers, metrics):
         app.include_router(module.router)
+    app.include_router(mgmt.router)
     return app

@@ -14,6 +14,7 @@ from strongroom.config import Settings
 from strongroom.drivers.registry import DriverSet, build_drivers
 from strongroom.jobs.queue import JobQueue
 from strongroom.keyring import Keyring, SecretBox
+from strongroom.monitoring.collector import MetricsCollector
 from strongroom.store.database import Database
 from strongroom.store.migrate import require_current
 from strongroom.worker.duties import Duty, DutySchedule
@@ -21,6 +22,7 @@ from strongroom.worker.health import HealthManager
 from strongroom.worker.reconciler import Reconciler
 from strongroom.worker.runner import JobRunner
 from strongroom.workflows.registry import WORKFLOWS
+from strongroom.workflows.status_reset import ADMIN_WORKFLOWS
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +38,34 @@ class Worker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self.runner = JobRunner(
-            settings, self.db, self.queue, self.drivers, WORKFLOWS, self.owner, self._stop.is_set
+            settings,
+            self.db,
+            self.queue,
+            self.drivers,
+            {**WORKFLOWS, **ADMIN_WORKFLOWS},
+            self.owner,
+            self._stop.is_set,
         )
         reconciler = Reconciler(self.db, self.drivers)
         health = HealthManager(self.db, self.drivers)
         every = settings.worker
+        collector = MetricsCollector(self.db, self.drivers, settings.monitoring)
+        monitoring = settings.monitoring
         self.duties = DutySchedule(
             [
                 Duty("health manager", every.health_interval_seconds, health.run),
                 Duty("reconciler", every.reconcile_interval_seconds, reconciler.run),
+                Duty("metrics collector", monitoring.collect_interval_seconds, collector.run),
+                Duty(
+                    "top queries",
+                    monitoring.top_queries_interval_seconds,
+                    collector.run_top_queries,
+                ),
+                Duty(
+                    "metric retention",
+                    monitoring.retention_interval_seconds,
+                    collector.run_retention,
+                ),
             ]
         )
 

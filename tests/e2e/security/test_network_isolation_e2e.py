@@ -248,3 +248,27 @@ def _host_tcp(address: str, port: int, source: str) -> str:
         return "refused"
     except TimeoutError:
         return "dropped"
+
+
+def test_admins_see_the_infrastructure_users_never_do(
+    plane: ControlPlane, demo: Tenant, pair: dict[str, dict[str, Any]]
+) -> None:
+    admin = plane.tenant("admin", "root", "admin")
+    layout = HostLayout.from_settings(plane.settings)
+    for doc in pair.values():
+        instance_id = doc["id"]
+        r = plane.client.get(
+            plane.url(admin, f"mgmt/instances/{instance_id}"), headers=admin.headers()
+        )
+        shown = r.json()["instance"]
+        assert shown["server"]["id"] == layout.netns(instance_id)
+        assert shown["volume"]["path"] == str(layout.image(instance_id))
+        assert layout.image(instance_id).exists()
+        management = _management_address(plane, instance_id)
+        assert shown["management_address"] == management
+        hidden = (management, layout.netns(instance_id), str(layout.state_dir))
+        for path in ("", "/events", "/databases", "/users"):
+            r = plane.client.get(
+                plane.url(demo, f"instances/{instance_id}{path}"), headers=demo.headers()
+            )
+            assert r.status_code == 200 and not any(h in r.text for h in hidden), r.text

@@ -1,0 +1,3 @@
+"""Job kinds only an administrator starts (through the mgmt API)."""
+
+RESET_STATUS = "reset_status"

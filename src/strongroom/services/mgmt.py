@@ -1,0 +1,189 @@
+"""The mgmt (admin) use cases: every project's instances with their infrastructure (server,
+volume, ports, job history), and resetting a stuck instance's status through a job.
+
+Only admins get here; what these views hold never reaches a user's response."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from strongroom.config import Settings
+from strongroom.contracts.errors import Conflict, Forbidden, NotFound
+from strongroom.domain.instance_status import Status
+from strongroom.drivers.placement import Placement, placement_of
+from strongroom.identity.context import RequestContext
+from strongroom.jobs.admin_kinds import RESET_STATUS
+from strongroom.jobs.queue import UNFINISHED, JobQueue
+from strongroom.store import instances, networks
+from strongroom.store.database import Database
+from strongroom.store.models import Instance, Job, Network
+
+JOB_HISTORY = 20
+
+
+@dataclass(frozen=True)
+class PortView:
+    role: str
+    network: str
+    address: str
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: str
+    workflow: str
+    state: str
+    direction: str
+    step_index: int
+    attempts: int
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AdminRecord:
+    """The instance's record as operators see it (fault detail included)."""
+
+    id: str
+    name: str
+    project_id: str
+    status: str
+    operating_status: str
+    flavor_id: str
+    datastore: str
+    datastore_version: str
+    volume_size: int
+    volume_used: float | None
+    fault_message: str | None
+    fault_details: str | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Instance) -> AdminRecord:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class MgmtInstanceView:
+    instance: AdminRecord
+    placement: Placement
+    ports: tuple[PortView, ...]
+    jobs: tuple[JobView, ...]
+
+    @property
+    def management_address(self) -> str | None:
+        return next((p.address for p in self.ports if p.role == "management"), None)
+
+
+@dataclass(frozen=True)
+class MgmtFilter:
+    """Which instances a mgmt listing shows: every project's unless narrowed."""
+
+    project_id: str | None = None
+    status: str | None = None
+    include_deleted: bool = False
+    limit: int = 1000
+
+
+class MgmtService:
+    def __init__(self, settings: Settings, db: Database, queue: JobQueue) -> None:
+        self.settings = settings
+        self.db = db
+        self.queue = queue
+
+    def list(self, ctx: RequestContext, where: MgmtFilter) -> list[MgmtInstanceView]:
+        _require_admin(ctx)
+        with self.db.read() as s:
+            query = select(Instance)
+            if not where.include_deleted:
+                query = query.where(Instance.deleted_at.is_(None))
+            if where.project_id is not None:
+                query = query.where(Instance.project_id == where.project_id)
+            if where.status is not None:
+                query = query.where(Instance.status == where.status.upper())
+            rows = s.scalars(query.order_by(Instance.created_at, Instance.id).limit(where.limit))
+            return [self._view(s, row, history=0) for row in rows.all()]
+
+    def get(self, ctx: RequestContext, instance_id: str) -> MgmtInstanceView:
+        _require_admin(ctx)
+        with self.db.read() as s:
+            row = s.get(Instance, instance_id)
+            if row is None:
+                raise NotFound(f"No instance with id {instance_id} could be found.")
+            return self._view(s, row, history=JOB_HISTORY)
+
+    def reset_status(self, ctx: RequestContext, instance_id: str) -> None:
+        """Queue a job that sets the instance's status from what its agent reports now
+        (ACTIVE when the engine runs, else ERROR with a fault, so it can be deleted)."""
+        _require_admin(ctx)
+        if not ctx.can_write:
+            raise Forbidden("the reader role may only read")
+        with self.db.write() as s:
+            row = instances.get_live(s, instance_id)
+            if row is None:
+                raise NotFound(f"No instance with id {instance_id} could be found.")
+            if row.status == Status.DELETING:
+                raise Conflict(f"Instance {instance_id} is being deleted.")
+            busy = _unfinished_job(s, instance_id)
+            if busy is not None:
+                raise Conflict(
+                    f"Instance {instance_id} has an unfinished {busy.workflow} job ({busy.id}); "
+                    "a worker resumes it when its lease expires."
+                )
+            instances.record_event(s, row, "admin", "status reset requested by an administrator")
+            self.queue.enqueue(s, RESET_STATUS, row.id, payload={})
+
+    def _view(self, s: Session, row: Instance, history: int) -> MgmtInstanceView:
+        nets = {n.id: n.name for n in s.scalars(select(Network))}
+        ports = tuple(
+            PortView(p.role, nets.get(p.network_id, p.network_id), p.address)
+            for p in sorted(networks.ports_of(s, row.id), key=lambda p: p.role)
+        )
+        return MgmtInstanceView(
+            instance=AdminRecord.of(row),
+            placement=placement_of(self.settings, row.id),
+            ports=ports,
+            jobs=tuple(_job_view(j) for j in _jobs_of(s, row.id, history)),
+        )
+
+
+def _require_admin(ctx: RequestContext) -> None:
+    if not ctx.is_admin:
+        raise Forbidden("the mgmt API is for administrators")
+
+
+def _unfinished_job(s: Session, instance_id: str) -> Job | None:
+    query = select(Job).where(Job.resource_id == instance_id, Job.state.in_(UNFINISHED))
+    return s.scalars(query.limit(1)).first()
+
+
+def _jobs_of(s: Session, instance_id: str, limit: int) -> Sequence[Job]:
+    if limit <= 0:
+        return []
+    query = select(Job).where(Job.resource_id == instance_id)
+    return s.scalars(query.order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
+
+
+def _job_view(job: Job) -> JobView:
+    """What operators see of a job: never its payload, context or sealed secrets."""
+    return JobView(
+        id=job.id,
+        workflow=job.workflow,
+        state=job.state,
+        direction=job.direction,
+        step_index=job.step_index,
+        attempts=job.attempts,
+        error_code=job.error_code,
+        error_message=job.error_message,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
