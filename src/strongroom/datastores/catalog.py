@@ -115,6 +115,14 @@ class ParameterRule(BaseModel):
         return number
 
 
+class LogRule(BaseModel):
+    """An engine log: `SYS` logs are always on, `USER` logs may be switched on and off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    type: Literal["SYS", "USER"]
+
+
 def _plain(bound: float) -> str:
     return str(int(bound)) if float(bound).is_integer() else str(bound)
 
@@ -129,6 +137,7 @@ class DatastoreDescription(BaseModel):
     capabilities: tuple[str, ...] = ()
     names: NameRules = NameRules()
     parameters: tuple[ParameterRule, ...] = ()
+    logs: tuple[LogRule, ...] = ()
 
     def parameter(self, name: str) -> ParameterRule | None:
         return next((p for p in self.parameters if p.name == name), None)

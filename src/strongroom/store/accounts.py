@@ -1,4 +1,4 @@
-"""The mirror of an instance's databases, users and root: what the control plane asked for.
+"""The mirror of an instance's databases, users, root and log switches: what was asked for.
 
 The API writes a change here together with its job (state `creating`, `updating` or
 `deleting`); the job marks it `ready` (or removes the row) once the guest did it, and puts the
@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from strongroom.store.database import utcnow
-from strongroom.store.models import InstanceDatabase, InstanceRoot, InstanceUser
+from strongroom.store.models import InstanceDatabase, InstanceLog, InstanceRoot, InstanceUser
 
 CREATING, READY, UPDATING, DELETING = "creating", "ready", "updating", "deleting"
 VISIBLE = (CREATING, READY, UPDATING)
@@ -135,3 +135,20 @@ def set_root(session: Session, instance_id: str, enabled: bool) -> None:
         return
     row.enabled = enabled
     row.updated_at = now
+
+
+def log_switches(session: Session, instance_id: str) -> dict[str, bool]:
+    """Optional logs switched on or off by request (absent: off, the engine's default)."""
+    query = select(InstanceLog).where(InstanceLog.instance_id == instance_id)
+    return {row.name: row.enabled for row in session.scalars(query)}
+
+
+def set_log_switch(session: Session, instance_id: str, name: str, enabled: bool) -> None:
+    row = session.get(InstanceLog, (instance_id, name))
+    if row is None:
+        session.add(
+            InstanceLog(instance_id=instance_id, name=name, enabled=enabled, updated_at=utcnow())
+        )
+        return
+    row.enabled = enabled
+    row.updated_at = utcnow()

@@ -7,6 +7,7 @@ from strongroom.workflows.actions import ACTION_WORKFLOWS
 from strongroom.workflows.base import Workflow
 from strongroom.workflows.configuration import apply_configuration
 from strongroom.workflows.instances import create_instance, delete_instance, update_access
+from strongroom.workflows.logs import switch_log
 
 WORKFLOWS: dict[str, Workflow] = {
     w.name: w
@@ -17,5 +18,6 @@ WORKFLOWS: dict[str, Workflow] = {
         *ACCOUNT_WORKFLOWS,
         apply_configuration,
         *ACTION_WORKFLOWS,
+        switch_log,
     )
 }
