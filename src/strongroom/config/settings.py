@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from strongroom.config.monitoring import MonitoringSettings
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -211,6 +213,7 @@ class Settings(Section):
         default_factory=_default_flavors, description="Flavors offered to users."
     )
     drivers: DriverSettings = Field(default_factory=DriverSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     networks: list[NetworkSettings] = Field(
         default_factory=_default_networks,
         description="Networks: exactly one `management`, at least one `user` (the first is the "

@@ -1,0 +1,116 @@
+"""The metrics collector (worker duties): sample every running instance, keep the samples
+bounded, and fetch the engines' top queries.
+
+Each instance is read twice per round: its sandbox on the host (compute driver: CPU, memory,
+OOM kills, network, disk) and its engine through the agent (guest driver: counters, volume).
+What one of them cannot give is left out of the sample; an instance neither answers for is
+skipped (the health manager reports it). OOM kills and a filling volume become events.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from strongroom.config.monitoring import MonitoringSettings
+from strongroom.domain.instance_status import Status
+from strongroom.domain.metric_events import noteworthy
+from strongroom.drivers.registry import DriverSet
+from strongroom.drivers.specs import GuestTarget
+from strongroom.monitoring import samples
+from strongroom.store import instances, metric_samples
+from strongroom.store.database import Database, utcnow
+from strongroom.store.models import Instance, Port
+
+log = logging.getLogger(__name__)
+
+SAMPLED = (Status.ACTIVE, Status.RESTART_REQUIRED, Status.SHUTDOWN)
+"""Instances whose sandbox and agent should exist."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    instance_id: str
+    agent_address: str
+
+    def guest(self) -> GuestTarget:
+        return GuestTarget(self.instance_id, self.agent_address)
+
+
+class MetricsCollector:
+    def __init__(self, db: Database, drivers: DriverSet, settings: MonitoringSettings) -> None:
+        self.db = db
+        self.drivers = drivers
+        self.settings = settings
+
+    def run(self) -> None:
+        """One round: a sample of every running instance."""
+        for target in self._targets():
+            values = self._read(target)
+            if values:
+                self._record(target.instance_id, values)
+
+    def run_top_queries(self) -> None:
+        """Fetch each running engine's top statements (replacing the previous list)."""
+        limit = self.settings.top_queries_limit
+        for target in self._targets():
+            try:
+                found = self.drivers.guest.top_queries(target.guest(), limit)
+            except Exception as exc:  # one instance never stops the round
+                log.info("instance %s: no top queries: %s", target.instance_id, exc)
+                continue
+            with self.db.write() as s:
+                if instances.get_live(s, target.instance_id) is not None:
+                    rows = [q.model_dump(mode="json") for q in found]
+                    metric_samples.put_top_queries(s, target.instance_id, utcnow(), rows)
+
+    def run_retention(self) -> None:
+        """Downsample aged raw samples to one per minute and drop expired minutes."""
+        raw_keep = timedelta(hours=self.settings.raw_retention_hours)
+        minute_keep = timedelta(days=self.settings.minute_retention_days)
+        with self.db.write() as s:
+            result = metric_samples.apply_retention(s, utcnow(), raw_keep, minute_keep)
+        if result.downsampled or result.dropped:
+            log.info(
+                "metric retention: %d raw samples downsampled, %d minute rows dropped",
+                result.downsampled,
+                result.dropped,
+            )
+
+    def _read(self, target: _Target) -> dict[str, float]:
+        values: dict[str, float] = {}
+        try:
+            values.update(
+                samples.from_sandbox(self.drivers.compute.sandbox_usage(target.instance_id))
+            )
+        except Exception as exc:
+            log.info("instance %s: no sandbox usage: %s", target.instance_id, exc)
+        try:
+            values.update(samples.from_engine(self.drivers.guest.metrics(target.guest())))
+        except Exception as exc:
+            log.info("instance %s: no engine metrics: %s", target.instance_id, exc)
+        return values
+
+    def _record(self, instance_id: str, values: dict[str, float]) -> None:
+        with self.db.write() as s:
+            row = instances.get_live(s, instance_id)
+            if row is None:
+                return
+            previous = metric_samples.last(s, instance_id)
+            metric_samples.add(s, instance_id, utcnow(), values)
+            before = previous.values if previous is not None else None
+            for event in noteworthy(before, values, self.settings.low_storage_ratio):
+                log.warning("instance %s: %s: %s", instance_id, event.kind, event.message)
+                instances.record_event(s, row, event.kind, event.message)
+
+    def _targets(self) -> list[_Target]:
+        with self.db.read() as s:
+            rows = s.execute(
+                select(Instance.id, Port.address)
+                .join(Port, (Port.instance_id == Instance.id) & (Port.role == "management"))
+                .where(Instance.deleted_at.is_(None), Instance.status.in_(SAMPLED))
+            ).all()
+        return [_Target(r[0], r[1]) for r in rows]
