@@ -3,6 +3,7 @@ against `strongroom up` on the fake backend."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,3 +85,60 @@ def _ok(up: Up, *args: str) -> bool:
     except AssertionError:
         return False
     return True
+
+
+def _status(up: Up) -> str:
+    status: str = up.openstack("database", "instance", "show", "db1")["status"]
+    return status
+
+
+def test_configuration_actions_and_logs_with_openstackclient(running: Up) -> None:
+    up = running
+    cfg = ("database", "configuration")
+    up.openstack(
+        "database", "instance", "create", "db1", "--flavor", "sr.tiny", "--size", "1",
+        "--datastore", "mariadb", "--datastore-version", "10.11",
+    )  # fmt: skip
+    eventually(lambda: _status(up) == "ACTIVE", "db1 never became ACTIVE")
+
+    params = up.openstack(*cfg, "parameter", "list", "10.11", "--datastore", "mariadb")
+    by_name = {p["Name"]: p for p in params}
+    assert by_name["max_connections"]["Restart Required"] is False
+    assert by_name["performance_schema"]["Restart Required"] is True
+    one = up.openstack(*cfg, "parameter", "show", "10.11", "wait_timeout", "--datastore", "mariadb")
+    assert one["name"] == "wait_timeout"
+
+    created = up.openstack(
+        *cfg, "create", "tuned", '{"max_connections": 300}',
+        "--datastore", "mariadb", "--datastore-version", "10.11",
+    )  # fmt: skip
+    assert json.loads(created["values"]) == {"max_connections": 300}
+    assert [c["Name"] for c in up.openstack(*cfg, "list")] == ["tuned"]
+    up.openstack(*cfg, "attach", "db1", "tuned", raw=True)
+    assert [i["Name"] for i in up.openstack(*cfg, "instances", "tuned")] == ["db1"]
+    assert up.openstack(*cfg, "default", "db1") == {"max_connections": 300}
+    up.openstack(*cfg, "parameter", "set", created["id"], '{"performance_schema": false}', raw=True)
+    eventually(lambda: _status(up) == "RESTART_REQUIRED", "static value never pending")
+    assert json.loads(up.openstack(*cfg, "show", "tuned")["values"]) == {
+        "max_connections": 300,
+        "performance_schema": False,
+    }
+    up.openstack("database", "instance", "restart", "db1", raw=True)
+    eventually(lambda: _status(up) == "ACTIVE", "db1 never came back from the restart")
+    up.openstack(*cfg, "detach", "db1", raw=True)
+    up.openstack(*cfg, "delete", "tuned", raw=True)
+    assert up.openstack(*cfg, "list") == []
+
+    eventually(
+        lambda: _ok(up, "database", "instance", "resize", "flavor", "db1", "sr.small"), "no resize"
+    )
+    eventually(lambda: _status(up) == "ACTIVE", "db1 never came back from the resize")
+    eventually(lambda: _ok(up, "database", "instance", "resize", "volume", "db1", "2"), "no grow")
+    eventually(lambda: _status(up) == "ACTIVE", "db1 never came back from the volume grow")
+    shown = up.openstack("database", "instance", "show", "db1")
+    assert shown["flavor"] == "2" and shown["volume"] == 2
+
+    logs = up.openstack("database", "log", "list", "db1")
+    assert {(g["Name"], g["Type"]) for g in logs} >= {("error", "SYS"), ("general", "USER")}
+    up.openstack("database", "log", "set", "db1", "general", "--enable")
+    assert up.openstack("database", "log", "show", "db1", "general")["status"] == "Enabled"
