@@ -139,3 +139,19 @@ def test_resize_flavor_then_volume_keeps_data_and_address(
         plane.url(demo, f"instances/{iid}/action"), json=shrink, headers=demo.headers()
     )
     assert r.status_code == 400
+
+
+def test_logs_switch_in_the_running_engine(
+    instance: dict[str, Any], plane: ControlPlane, demo: Tenant
+) -> None:
+    path = f"instances/{instance['id']}/log"
+    listed = {g["name"]: g for g in api(plane, demo, "GET", path)["logs"]}
+    assert listed["error"]["type"] == "SYS" and listed["slow_query"]["status"] == "Disabled"
+    api(plane, demo, "POST", path, {"name": "slow_query", "enable": 1})
+    status(plane, demo, instance)
+    assert variables(instance, "slow_query_log") == {"slow_query_log": "ON"}
+    api(plane, demo, "POST", path, {"name": "slow_query", "disable": 1})
+    status(plane, demo, instance)
+    assert variables(instance, "slow_query_log") == {"slow_query_log": "OFF"}
+    shown = api(plane, demo, "POST", path, {"name": "slow_query"})["log"]
+    assert shown["status"] == "Disabled"
