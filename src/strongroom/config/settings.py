@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from strongroom.config.certificates import CertificateSettings
 from strongroom.config.monitoring import MonitoringSettings
 
 
@@ -213,6 +214,7 @@ class Settings(Section):
         default_factory=_default_flavors, description="Flavors offered to users."
     )
     drivers: DriverSettings = Field(default_factory=DriverSettings)
+    certificates: CertificateSettings = Field(default_factory=CertificateSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     networks: list[NetworkSettings] = Field(
         default_factory=_default_networks,

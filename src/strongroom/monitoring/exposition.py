@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session
 
 from strongroom.config import Settings
 from strongroom.jobs.queue import FAILED, UNFINISHED
-from strongroom.pki import certificate_expiry
+from strongroom.pki import agent_records, certificate_expiry
 from strongroom.pki.authority import CA_CERT_FILE
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Instance, Job
 
+# The control plane's client certificate, as `CertificateAuthority.ensure_client_certificate`
+# names it in the PKI directory.
+CLIENT_CERT_FILE = "control-plane.crt"
 # An instance in BUILD for longer than this is counted as stuck.
 STUCK_AFTER = timedelta(minutes=10)
 # Durations are summarised over jobs finished this recently.
@@ -135,4 +138,17 @@ class ControlPlaneCollector(Collector):
         ca = self.settings.pki_dir() / CA_CERT_FILE
         if ca.exists():
             expiry.add_metric(["ca"], certificate_expiry(ca.read_bytes()).timestamp())
+        client = self.settings.pki_dir() / CLIENT_CERT_FILE
+        if client.exists():
+            expiry.add_metric(
+                ["control-plane"], certificate_expiry(client.read_bytes()).timestamp()
+            )
         yield expiry
+        agents = GaugeMetricFamily(
+            "strongroom_agent_certificate_expiry_timestamp_seconds",
+            "When each agent's server certificate expires (Unix time), as last served.",
+            labels=["instance_id"],
+        )
+        for instance_id, when in sorted(agent_records.expiries(self.settings.pki_dir()).items()):
+            agents.add_metric([instance_id], when.timestamp())
+        yield agents

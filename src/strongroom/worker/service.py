@@ -17,10 +17,12 @@ from strongroom.keyring import Keyring, SecretBox
 from strongroom.monitoring.collector import MetricsCollector
 from strongroom.store.database import Database
 from strongroom.store.migrate import require_current
+from strongroom.worker.certificate_rotation import CertificateRotation
 from strongroom.worker.duties import Duty, DutySchedule
 from strongroom.worker.health import HealthManager
 from strongroom.worker.reconciler import Reconciler
 from strongroom.worker.runner import JobRunner
+from strongroom.workflows.certificate_rotation import ROTATION_WORKFLOWS
 from strongroom.workflows.registry import WORKFLOWS
 from strongroom.workflows.status_reset import ADMIN_WORKFLOWS
 
@@ -42,7 +44,7 @@ class Worker:
             self.db,
             self.queue,
             self.drivers,
-            {**WORKFLOWS, **ADMIN_WORKFLOWS},
+            {**WORKFLOWS, **ADMIN_WORKFLOWS, **ROTATION_WORKFLOWS},
             self.owner,
             self._stop.is_set,
         )
@@ -55,6 +57,11 @@ class Worker:
             [
                 Duty("health manager", every.health_interval_seconds, health.run),
                 Duty("reconciler", every.reconcile_interval_seconds, reconciler.run),
+                Duty(
+                    "certificate rotation",
+                    settings.certificates.rotation_interval_seconds,
+                    CertificateRotation(settings, self.db, self.queue).run,
+                ),
                 Duty("metrics collector", monitoring.collect_interval_seconds, collector.run),
                 Duty(
                     "top queries",
