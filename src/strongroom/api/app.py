@@ -12,6 +12,7 @@ from strongroom.api.routers import (
     configurations,
     datastores,
     flavors,
+    instance_metrics,
     instances,
     limits,
     logs,
@@ -24,6 +25,8 @@ from strongroom.identity.authenticator import Authenticator
 from strongroom.jobs.queue import JobQueue
 from strongroom.keyring import Keyring, SecretBox
 from strongroom.monitoring.exposition import ControlPlaneCollector
+from strongroom.monitoring.instance_exposition import InstanceMetricsCollector
+from strongroom.monitoring.queries import MetricsQueryService
 from strongroom.services.accounts import AccountService
 from strongroom.services.actions import ActionService
 from strongroom.services.catalog import CatalogService
@@ -55,10 +58,13 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.mgmt = MgmtService(settings, db, queue)
     app.state.metrics = CollectorRegistry(auto_describe=False)
     app.state.metrics.register(ControlPlaneCollector(settings, db))
+    app.state.metrics.register(InstanceMetricsCollector(db))
+    app.state.metric_queries = MetricsQueryService(settings, db)
     install_error_handlers(app)
     install_request_log(app)
     routers = (versions, instances, accounts, configurations, logs, flavors, datastores, limits)
     for module in (*routers, metrics):
         app.include_router(module.router)
     app.include_router(mgmt.router)
+    app.include_router(instance_metrics.router)
     return app

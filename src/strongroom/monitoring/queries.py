@@ -1,0 +1,123 @@
+"""Reads of an instance's metrics for its owner: series over a range, top queries.
+
+Series come from the stored samples (raw where still kept, one-minute rows before), cut
+into `step`-long buckets: gauges averaged, counters as per-second rates (resets handled).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from strongroom.config import Settings
+from strongroom.contracts.errors import BadRequest
+from strongroom.domain.metric_catalog import CATALOG, Kind, MetricInfo
+from strongroom.domain.metric_series import series
+from strongroom.identity.context import RequestContext
+from strongroom.services.scope import visible_instance
+from strongroom.store import metric_samples
+from strongroom.store.database import Database, utcnow
+
+DEFAULT_RANGE = timedelta(hours=1)
+MAX_POINTS = 11_000
+TARGET_POINTS = 300
+MIN_STEP_SECONDS = 1.0
+DEFAULT_NAMES = (
+    "cpu_seconds_total",
+    "memory_bytes",
+    "memory_limit_bytes",
+    "connections",
+    "questions_total",
+    "volume_used_bytes",
+    "volume_total_bytes",
+)
+
+
+@dataclass(frozen=True)
+class SeriesRequest:
+    """What the caller asked for; None means the default."""
+
+    names: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    step_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    info: MetricInfo
+    points: list[tuple[datetime, float]]
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    start: datetime
+    end: datetime
+    step_seconds: float
+    series: list[Series]
+
+
+@dataclass(frozen=True)
+class TopQueriesResult:
+    collected_at: datetime | None
+    queries: list[dict[str, Any]]
+
+
+class MetricsQueryService:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+
+    def series(self, ctx: RequestContext, instance_id: str, request: SeriesRequest) -> SeriesResult:
+        """Series of `request.names` for an instance the caller may see (404 otherwise);
+        `BadRequest` for unknown names, a reversed range or a step giving too many points."""
+        names = _check_names(request.names or DEFAULT_NAMES)
+        end = request.end or utcnow()
+        start = request.start or end - DEFAULT_RANGE
+        if start >= end:
+            raise BadRequest("`start` must be before `end`.")
+        step = request.step_seconds
+        if step is None:
+            step = self._default_step(end - start)
+        if not math.isfinite(step) or step < MIN_STEP_SECONDS:
+            raise BadRequest(f"`step` must be at least {MIN_STEP_SECONDS:.0f} second.")
+        if (end - start).total_seconds() / step > MAX_POINTS:
+            raise BadRequest(f"The range holds more than {MAX_POINTS} steps: use a larger `step`.")
+        with self.db.read() as s:
+            visible_instance(s, ctx, instance_id)
+            # a counter's first rate needs the reading before the range
+            lookback = start - timedelta(seconds=max(step, 120))
+            samples = metric_samples.between(s, instance_id, lookback, end)
+        width = timedelta(seconds=step)
+        found = [Series(CATALOG[n], series(samples, n, start, width)) for n in names]
+        return SeriesResult(start=start, end=end, step_seconds=step, series=found)
+
+    def top_queries(self, ctx: RequestContext, instance_id: str) -> TopQueriesResult:
+        """The engine's statements with the largest total time, as last collected."""
+        with self.db.read() as s:
+            visible_instance(s, ctx, instance_id)
+            row = metric_samples.top_queries(s, instance_id)
+            if row is None:
+                return TopQueriesResult(collected_at=None, queries=[])
+            return TopQueriesResult(collected_at=row.collected_at, queries=list(row.queries))
+
+    def _default_step(self, span: timedelta) -> float:
+        interval = self.settings.monitoring.collect_interval_seconds
+        return float(max(interval, math.ceil(span.total_seconds() / TARGET_POINTS)))
+
+
+def _check_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in CATALOG]
+    if unknown:
+        raise BadRequest(
+            f"Unknown metric name(s): {', '.join(sorted(unknown)[:5])}. "
+            f"Known: {', '.join(sorted(CATALOG))}."
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def unit_of(info: MetricInfo) -> str:
+    """The unit of the series' values: counters are reported per second."""
+    return f"{info.unit}/s" if info.kind is Kind.COUNTER else info.unit
