@@ -3,11 +3,13 @@ filling volume become events, retention downsamples and drops, top queries are k
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from strongroom.config.monitoring import MonitoringSettings
 from strongroom.drivers.fake.world import FakeWorld
 from strongroom.drivers.registry import build_drivers
 from strongroom.monitoring.collector import MetricsCollector
@@ -94,3 +96,22 @@ def test_top_queries_are_fetched_and_replaced(plane: ControlPlane) -> None:
         row = metric_samples.top_queries(s, instance_id)
     assert row is not None
     assert any("SELECT" in q["text"] for q in row.queries)
+
+
+def test_the_worker_collects_at_the_configured_interval(plane: ControlPlane) -> None:
+    plane.settings = plane.settings.model_copy(
+        update={"monitoring": MonitoringSettings(collect_interval_seconds=1)}
+    )
+    demo = plane.tenant("demo", "demo", "member")
+    r = plane.client.post(plane.url(demo, "instances"), json=CREATE, headers=demo.headers())
+    instance_id = str(r.json()["instance"]["id"])
+    with plane.worker():
+        plane.wait_status(demo, instance_id, {"ACTIVE"})
+        deadline = time.monotonic() + 10
+        while True:
+            with plane.db.read() as s:
+                count = s.scalar(select(func.count()).select_from(MetricSample)) or 0
+            if count >= 3:
+                break
+            assert time.monotonic() < deadline, f"only {count} samples"
+            time.sleep(0.2)
