@@ -20,7 +20,7 @@ from strongroom.services.accounts import writable_instance
 from strongroom.services.scope import check_write, visible_instance
 from strongroom.store import configurations, instances
 from strongroom.store.database import Database, utcnow
-from strongroom.store.models import Configuration, Instance
+from strongroom.store.models import Configuration
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,10 @@ class ConfigurationService:
                     raise BadRequest(f"Instance {instance_id} has no configuration to detach.")
                 message = "configuration detached"
             else:
-                group = _visible(s, ctx, configuration_id)
-                _check_fits(group, instance)
+                group = attachable(
+                    s, ctx, configuration_id, instance.datastore, instance.datastore_version
+                )
+                assert group is not None
                 message = f"configuration {group.name} attached"
             configurations.attach(s, instance.id, configuration_id)
             instances.record_event(s, instance, "configuration", message)
@@ -201,22 +203,30 @@ def parameter(store: DatastoreDescription, name: str) -> ParameterRule:
     return rule
 
 
+def attachable(
+    session: Session,
+    ctx: RequestContext,
+    configuration_id: str | None,
+    datastore: str,
+    version: str,
+) -> Configuration | None:
+    """The caller's group for an instance of `datastore` `version` (None when not given)."""
+    if configuration_id is None:
+        return None
+    group = _visible(session, ctx, configuration_id)
+    if (group.datastore, group.datastore_version) != (datastore, version):
+        raise BadRequest(
+            f"Configuration {group.id} is for {group.datastore} {group.datastore_version}, "
+            f"not {datastore} {version}."
+        )
+    return group
+
+
 def _visible(session: Session, ctx: RequestContext, configuration_id: str) -> Configuration:
     row = configurations.get(session, configuration_id)
     if row is None or (row.project_id != ctx.project_id and not ctx.is_admin):
         raise NotFound(f"Configuration {configuration_id} could not be found.")
     return row
-
-
-def _check_fits(group: Configuration, instance: Instance) -> None:
-    if (group.datastore, group.datastore_version) != (
-        instance.datastore,
-        instance.datastore_version,
-    ):
-        raise BadRequest(
-            f"Configuration {group.id} is for {group.datastore} {group.datastore_version}, "
-            f"the instance runs {instance.datastore} {instance.datastore_version}."
-        )
 
 
 def _view(session: Session, row: Configuration) -> ConfigurationView:

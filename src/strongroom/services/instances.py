@@ -13,14 +13,15 @@ from strongroom.domain.firewall import parse_cidr
 from strongroom.domain.instance_status import DELETABLE, MUTABLE, Status
 from strongroom.domain.names import instance_name_problem
 from strongroom.identity.context import RequestContext
+from strongroom.jobs.kinds import APPLY_CONFIGURATION, UPDATE_ACCESS
 from strongroom.jobs.kinds import CREATE_INSTANCE as CREATE
 from strongroom.jobs.kinds import DELETE_INSTANCE as DELETE
-from strongroom.jobs.kinds import UPDATE_ACCESS
 from strongroom.jobs.queue import JobQueue
+from strongroom.services.configurations import attachable
 from strongroom.services.requests import CreateInstance
 from strongroom.services.scope import check_write, visible_instance
 from strongroom.services.views import EventView, InstanceView, instance_views
-from strongroom.store import accounts, catalog, instances, networks
+from strongroom.store import accounts, catalog, configurations, instances, networks
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Flavor, Instance
 
@@ -31,7 +32,9 @@ class InstanceService:
         self.db = db
         self.queue = queue
 
-    def create(self, ctx: RequestContext, req: CreateInstance) -> InstanceView:
+    def create(
+        self, ctx: RequestContext, req: CreateInstance, *, configuration: str | None = None
+    ) -> InstanceView:
         check_write(ctx)
         self._check_name(req.name)
         datastore, version = _datastore(req.datastore, req.datastore_version)
@@ -45,6 +48,7 @@ class InstanceService:
             if network is None:
                 raise BadRequest(f"Network {req.network} could not be found.")
             self._check_quota(s, ctx.project_id, flavor, size)
+            group = attachable(s, ctx, configuration, datastore.name, version.name)
             row = Instance(
                 id=str(uuid.uuid4()),
                 name=req.name,
@@ -78,6 +82,10 @@ class InstanceService:
                 },
                 secrets={"user_passwords": {u.name: u.password for u in req.users}},
             )
+            if group is not None:  # applied once the instance is built, restarting if needed
+                configurations.attach(s, row.id, group.id)
+                payload = {"previous": None, "restart_now": True}
+                self.queue.enqueue(s, APPLY_CONFIGURATION, row.id, payload=payload)
             s.flush()
             return instance_views(s, [row], admin=ctx.is_admin)[0]
 

@@ -10,6 +10,10 @@ from strongroom.store import configurations, instances
 from strongroom.store.models import Instance
 
 RESTART_REQUIRED = "restart_required"  # ctx.state: names that wait for a restart
+RESTARTED = "restarted"
+SKIPPED = "skipped"
+ENGINE_TIMEOUT_SECONDS = 300.0
+_GONE = frozenset({Status.ERROR, Status.DELETING})
 
 
 class ApplyConfiguration(Step):
@@ -20,14 +24,34 @@ class ApplyConfiguration(Step):
     retry = RetryPolicy(attempts=5, backoff_seconds=0.5)
 
     def do(self, ctx: StepContext) -> None:
-        facts = load_facts(ctx)
         with ctx.db.read() as s:
+            instance = s.get(Instance, ctx.resource_id)
+            if instance is None or instance.status in _GONE or instance.deleted_at is not None:
+                ctx.state[SKIPPED] = True  # a create that failed or a delete that came first
+                return
             values = configurations.overrides_of(s, ctx.resource_id)
+        facts = load_facts(ctx)
         store = next(d for d in load_catalog() if d.name == facts.datastore)
         checked = store.check_values(values)
         dynamic = [p.name for p in store.parameters if p.dynamic and p.name in checked]
         pending = ctx.drivers.guest.apply_configuration(facts.guest_target(), checked, dynamic)
         ctx.state[RESTART_REQUIRED] = sorted(pending)
+
+
+class RestartIfPending(Step):
+    """For a group given at create: restart at once rather than leave a new instance in
+    RESTART_REQUIRED."""
+
+    name = "restart_if_pending"
+    retry = RetryPolicy(attempts=5, backoff_seconds=0.5)
+
+    def do(self, ctx: StepContext) -> None:
+        if not (ctx.payload.get("restart_now") and ctx.state.get(RESTART_REQUIRED)):
+            return
+        target = load_facts(ctx).guest_target()
+        ctx.drivers.guest.restart(target, ENGINE_TIMEOUT_SECONDS)
+        ctx.state[RESTART_REQUIRED] = []
+        ctx.state[RESTARTED] = True
 
 
 class ConfigurationApplied(Step):
@@ -38,12 +62,15 @@ class ConfigurationApplied(Step):
 
     def do(self, ctx: StepContext) -> None:
         pending = ctx.state.get(RESTART_REQUIRED, [])
+        if ctx.state.get(SKIPPED):
+            return
         with ctx.db.write() as s:
             instance = s.get(Instance, ctx.resource_id)
             if instance is None or instance.deleted_at is not None:
                 return
             if not pending:
-                instances.record_event(s, instance, "configuration", "configuration applied live")
+                how = "with a restart" if ctx.state.get(RESTARTED) else "live"
+                instances.record_event(s, instance, "configuration", f"configuration applied {how}")
                 return
             names = ", ".join(pending)
             if instance.status == Status.ACTIVE:

@@ -6,13 +6,14 @@ from strongroom.jobs import kinds
 from strongroom.steps.configuration import (
     ApplyConfiguration,
     ConfigurationApplied,
+    RestartIfPending,
     configuration_not_applied,
 )
 from strongroom.workflows.base import Workflow
 
 apply_configuration = Workflow(
     name=kinds.APPLY_CONFIGURATION,
-    steps=(ApplyConfiguration(), ConfigurationApplied()),
+    steps=(ApplyConfiguration(), RestartIfPending(), ConfigurationApplied()),
     on_failure=configuration_not_applied,
     rollback=False,
 )

@@ -4,11 +4,13 @@ restart, PATCH merges and reaches attached instances, delete waits for a detach.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
 from tests.functional.api.day2_support import active_instance, count_jobs, engine, wait_idle
+from tests.functional.api.test_instance_lifecycle import CREATE
 from tests.support.controlplane import ControlPlane, Tenant
 
 pytestmark = pytest.mark.functional
@@ -156,3 +158,26 @@ def test_bad_attach_and_updates_change_nothing(plane: ControlPlane) -> None:
 def _status(plane: ControlPlane, tenant: Tenant, iid: str) -> str:
     status: str = call(plane, tenant, "GET", f"instances/{iid}").json()["instance"]["status"]
     return status
+
+
+def test_a_group_given_at_create_is_applied_with_one_restart(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    values = {"max_connections": 200, "performance_schema": True}
+    cid = call(plane, demo, "POST", "configurations", group(values)).json()["configuration"]["id"]
+    body = copy.deepcopy(CREATE)
+    body["instance"]["configuration"] = "no-such-group"
+    assert call(plane, demo, "POST", "instances", body).status_code == 404
+    assert call(plane, demo, "GET", "instances").json()["instances"] == []
+    body["instance"]["configuration"] = cid
+    r = call(plane, demo, "POST", "instances", body)
+    assert r.status_code == 200, r.text
+    iid = r.json()["instance"]["id"]
+    assert r.json()["instance"]["configuration"]["id"] == cid
+    with plane.worker():
+        plane.wait_status(demo, iid, {"ACTIVE"})
+        wait_idle(plane, iid)
+    assert _status(plane, demo, iid) == "ACTIVE", "restarted at once, not RESTART_REQUIRED"
+    fake = engine(plane, iid)
+    assert fake["overrides"] == values and fake["restarts"] == 1
+    shown = call(plane, demo, "GET", f"instances/{iid}").json()["instance"]
+    assert shown["configuration"]["name"] == "tuned"

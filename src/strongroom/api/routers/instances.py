@@ -71,8 +71,13 @@ def list_instances_detail(
 
 @router.post("")
 def create_instance(request: Request, ctx: Context, body: CreateInstanceBody) -> JSONResponse:
-    view = _service(request).create(ctx, body.instance.to_request())
-    return JSONResponse({"instance": _render(request, view)})
+    fields = body.instance
+    view = _service(request).create(ctx, fields.to_request(), configuration=fields.configuration)
+    doc = _render(request, view)
+    if fields.configuration is not None:
+        attached = (fields.configuration, "")
+        doc["configuration"] = render_attached(attached, request.app.state.settings.api.base_url())
+    return JSONResponse({"instance": doc})
 
 
 @router.get("/{instance_id}")

@@ -99,7 +99,6 @@ class CreateInstanceFields(Body):
 
     def _refuse_unsupported(self) -> None:
         unsupported = {
-            "configuration": self.configuration,
             "restorePoint": self.restorePoint,
             "replica_of": self.replica_of,
             "replica_count": self.replica_count,
