@@ -155,3 +155,23 @@ def test_logs_switch_in_the_running_engine(
     assert variables(instance, "slow_query_log") == {"slow_query_log": "OFF"}
     shown = api(plane, demo, "POST", path, {"name": "slow_query"})["log"]
     assert shown["status"] == "Disabled"
+
+
+def test_a_group_given_at_create_is_running_when_active(
+    plane: ControlPlane, worker: Worker, demo: Tenant
+) -> None:
+    values = {"max_connections": 222, "innodb_read_io_threads": 2}
+    body = {"configuration": {"name": "at-create", "values": values}}
+    cid = api(plane, demo, "POST", "configurations", body)["configuration"]["id"]
+    create = {"instance": {**CREATE["instance"], "name": "configured", "configuration": cid}}
+    iid = api(plane, demo, "POST", "instances", create)["instance"]["id"]
+    try:
+        doc = plane.wait_status(demo, iid, {"ACTIVE", "ERROR"}, timeout=TIMEOUT)
+        shown = status(plane, demo, doc)
+        assert shown["status"] == "ACTIVE", events(plane, iid)
+        seen = variables(shown, "max_connections", "innodb_read_io_threads")
+        assert seen == {"max_connections": "222", "innodb_read_io_threads": "2"}
+    finally:
+        plane.client.delete(plane.url(demo, f"instances/{iid}"), headers=demo.headers())
+        plane.wait_status(demo, iid, {"DELETED", "ERROR"}, timeout=TIMEOUT)
+    api(plane, demo, "DELETE", f"configurations/{cid}")
