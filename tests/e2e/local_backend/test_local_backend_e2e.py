@@ -172,6 +172,27 @@ def test_private_instance_accepts_only_its_allowed_cidrs(
         plane.wait_status(demo, instance_id, {"DELETED"}, timeout=ACTIVE_TIMEOUT)
 
 
+def test_a_create_the_engine_refuses_ends_in_error_with_a_readable_fault_and_no_leftovers(
+    plane: ControlPlane, worker: Worker, demo: Tenant, local_run: LocalRun
+) -> None:
+    before = inventory(local_run).instance_leftovers()
+    body = copy.deepcopy(CREATE)
+    body["instance"]["name"] = "refused"
+    body["instance"]["databases"] = [{"name": "app", "character_set": "nosuchcharset"}]
+    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
+    assert r.status_code == 200, r.text
+    instance_id = r.json()["instance"]["id"]
+    try:
+        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=ACTIVE_TIMEOUT)
+        assert doc["status"] == "ERROR", doc
+        assert "could not be created" in doc["fault"]["message"]
+        assert "nosuchcharset" in doc["fault"]["message"]
+        assert inventory(local_run).instance_leftovers() == before  # all rolled back
+    finally:
+        plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
+        plane.wait_status(demo, instance_id, {"DELETED"}, timeout=ACTIVE_TIMEOUT)
+
+
 def _host_address(network: ipaddress.IPv4Network) -> str:
     return str(next(network.hosts()))
 
