@@ -40,7 +40,8 @@ def run_crashing_worker(
     ]
     if after:
         lines.append(f"crash_after_checkpoint = {after}")
-    lines += ["[drivers.fake]", f'crash_in = "{inside}"', f'fail_in = "{fail_in}"']
+    lines += ["[drivers]", 'backend = "fake"', "[drivers.fake]"]
+    lines += [f'crash_in = "{inside}"', f'fail_in = "{fail_in}"']
     config.write_text("\n".join(lines) + "\n")
     proc = subprocess.Popen(
         [sys.executable, "-m", "strongroom.cli.worker", "--config", str(config)],
