@@ -70,12 +70,17 @@ def test_databases_users_and_root_with_openstackclient(running: Up) -> None:
     assert enabled["name"] == "root" and len(enabled["password"]) >= 20
     assert up.openstack(*root, "show", "db1")["is_root_enabled"] is True
 
+    up.openstack(*root, "disable", "db1", raw=True)
+    assert up.openstack(*root, "show", "db1")["is_root_enabled"] is True, "enabled once"
+    new_password = ("update", "attributes", "db1", "bob", "--new_password", "Bob-n3w-secret")
+    eventually(lambda: _ok(up, *user, *new_password), "no password change")
     eventually(lambda: _ok(up, *user, "delete", "db1", "bob"), "no delete")
     up.openstack(*db, "delete", "db1", "shop", raw=True)
     assert up.openstack(*user, "list", "db1") == []
     assert [d["Name"] for d in up.openstack(*db, "list", "db1")] == ["crm"]
     log = up.log.read_text()
-    assert "Bob-s3cret-pw" not in log and enabled["password"] not in log
+    for secret in ("Bob-s3cret-pw", "Bob-n3w-secret", enabled["password"]):
+        assert secret not in log
 
 
 def _ok(up: Up, *args: str) -> bool:
