@@ -47,11 +47,17 @@ class MetricsCollector:
         self.settings = settings
 
     def run(self) -> None:
-        """One round: a sample of every running instance."""
+        """One round: a sample of every running instance not sampled within the last half
+        interval (by another worker process: every worker runs this duty)."""
+        fresh = timedelta(seconds=self.settings.collect_interval_seconds / 2)
+        with self.db.read() as s:
+            done = metric_samples.sampled_since(s, utcnow() - fresh)
         for target in self._targets():
+            if target.instance_id in done:
+                continue
             values = self._read(target)
             if values:
-                self._record(target.instance_id, values)
+                self._record(target.instance_id, values, fresh)
 
     def run_top_queries(self) -> None:
         """Fetch each running engine's top statements (replacing the previous list)."""
@@ -94,12 +100,14 @@ class MetricsCollector:
             log.info("instance %s: no engine metrics: %s", target.instance_id, exc)
         return values
 
-    def _record(self, instance_id: str, values: dict[str, float]) -> None:
+    def _record(self, instance_id: str, values: dict[str, float], fresh: timedelta) -> None:
         with self.db.write() as s:
             row = instances.get_live(s, instance_id)
             if row is None:
                 return
             previous = metric_samples.last(s, instance_id)
+            if previous is not None and previous.time > utcnow() - fresh:
+                return  # another worker sampled it meanwhile
             metric_samples.add(s, instance_id, utcnow(), values)
             before = previous.values if previous is not None else None
             for event in noteworthy(before, values, self.settings.low_storage_ratio):

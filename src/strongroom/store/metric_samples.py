@@ -59,6 +59,17 @@ def between(session: Session, instance_id: str, start: datetime, end: datetime) 
     return [Sample(t, _floats(data)) for t, data in rows]
 
 
+def sampled_since(session: Session, since: datetime) -> set[str]:
+    """Instances with a raw sample taken at or after `since`."""
+    return set(
+        session.scalars(
+            select(MetricSample.instance_id)
+            .where(MetricSample.resolution == RAW, MetricSample.time >= since)
+            .distinct()
+        )
+    )
+
+
 def latest_per_instance(session: Session, since: datetime) -> dict[str, Sample]:
     """The newest raw sample of each instance sampled since `since`."""
     newest = (

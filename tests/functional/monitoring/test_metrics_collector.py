@@ -31,8 +31,17 @@ def active_instance(plane: ControlPlane, demo: Tenant) -> str:
 
 
 def collector(plane: ControlPlane) -> MetricsCollector:
+    """A collector sampling every second (an instance sampled in the last half second is
+    skipped: see `sample`)."""
     settings = plane.settings
-    return MetricsCollector(plane.db, build_drivers(settings), settings.monitoring)
+    monitoring = settings.monitoring.model_copy(update={"collect_interval_seconds": 1.0})
+    return MetricsCollector(plane.db, build_drivers(settings), monitoring)
+
+
+def sample(duty: MetricsCollector) -> None:
+    """One collector round, after the previous round's samples stopped being fresh."""
+    time.sleep(0.55)
+    duty.run()
 
 
 def world(plane: ControlPlane) -> FakeWorld:
@@ -48,12 +57,15 @@ def test_samples_are_stored_and_changes_become_events(plane: ControlPlane) -> No
     demo = plane.tenant("demo", "demo", "member")
     instance_id = active_instance(plane, demo)
     duty = collector(plane)
-    duty.run()
-    duty.run()
+    sample(duty)
+    sample(duty)
     with plane.db.read() as s:
         last = metric_samples.last(s, instance_id)
         count = s.scalar(select(func.count()).select_from(MetricSample))
     assert count is not None and count >= 2 and last is not None
+    duty.run()  # sampled less than half an interval ago (as by another worker): skipped
+    with plane.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(MetricSample)) == count
     assert last.values["engine_up"] == 1.0 and last.values["memory_bytes"] > 0
     assert last.values["questions_total"] > 0 and last.values["cpu_seconds_total"] > 0
     assert last.values["memory_limit_bytes"] == 1024 * 2**20  # sr.small
@@ -62,8 +74,8 @@ def test_samples_are_stored_and_changes_become_events(plane: ControlPlane) -> No
     )
 
     world(plane).put("usage-override", instance_id, {"oom_kills": 1, "volume_used_bytes": 2**30})
-    duty.run()
-    duty.run()  # no new kill, still full: no new event
+    sample(duty)
+    sample(duty)  # no new kill, still full: no new event
     kinds = [kind for kind, _ in events(plane, demo, instance_id)]
     assert kinds.count("oom kill") == 1 and kinds.count("low storage") == 1
 
