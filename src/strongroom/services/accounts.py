@@ -104,9 +104,14 @@ class AccountService:
                 if problem:
                     raise BadRequest(f"Invalid root password: {problem}.")
             chosen = password or secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+            first = accounts.root_of(s, row.id) is None
             accounts.set_root(s, row.id, enabled=True)
             self.queue.enqueue(
-                s, kinds.ENABLE_ROOT, row.id, payload={}, secrets={"root_password": chosen}
+                s,
+                kinds.ENABLE_ROOT,
+                row.id,
+                payload={"first": first},
+                secrets={"root_password": chosen},
             )
             return chosen
 

@@ -167,7 +167,10 @@ def root_enabled(s: Session, ctx: StepContext) -> str:
 
 
 def root_not_enabled(s: Session, ctx: StepContext) -> str:
-    accounts.set_root(s, ctx.resource_id, enabled=False)
+    if ctx.payload.get("first"):  # never enabled after all
+        accounts.forget_root(s, ctx.resource_id)
+    else:
+        accounts.set_root(s, ctx.resource_id, enabled=False)
     return "root not enabled"
 
 

@@ -137,6 +137,13 @@ def set_root(session: Session, instance_id: str, enabled: bool) -> None:
     row.updated_at = now
 
 
+def forget_root(session: Session, instance_id: str) -> None:
+    """Root was never enabled after all (the guest refused the first enable)."""
+    row = root_of(session, instance_id)
+    if row is not None:
+        session.delete(row)
+
+
 def log_switches(session: Session, instance_id: str) -> dict[str, bool]:
     """Optional logs switched on or off by request (absent: off, the engine's default)."""
     query = select(InstanceLog).where(InstanceLog.instance_id == instance_id)

@@ -196,3 +196,23 @@ def test_changes_wait_for_an_active_instance_and_a_refusal_is_undone(plane: Cont
     assert busy.status_code == 409, "one change of a user at a time"
     shown = plane.client.get(plane.url(demo, f"instances/{iid}"), headers=demo.headers())
     assert shown.json()["instance"]["status"] == "ACTIVE", "a refused change is no fault"
+
+
+def test_a_refused_first_root_enable_leaves_root_never_enabled(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    with plane.worker():
+        iid = active_instance(plane, demo)
+    plane.settings = plane.settings.model_copy(
+        update={
+            "drivers": plane.settings.drivers.model_copy(
+                update={"fake": FakeDriverSettings(fail_in="guest.enable_root")}
+            )
+        }
+    )
+    api = Api(plane, demo, iid)
+    assert api.call("POST", "root").status_code == 200
+    assert api.call("GET", "root").json() == {"rootEnabled": True}, "the intent shows at once"
+    with plane.worker():
+        wait_idle(plane, iid)
+    assert api.call("GET", "root").json() == {"rootEnabled": False}
+    assert any("root not enabled" in e for e in events(plane, iid))
