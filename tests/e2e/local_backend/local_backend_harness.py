@@ -115,7 +115,10 @@ def inventory(run: LocalRun) -> Inventory:
     return Inventory(
         netns=namespaces,
         veths=links.list_links(f"{run.prefix}v"),
-        loops=[d.name for d in volumes.list_loop_devices(where)],
+        loops=[
+            f"{d.name} {d.backing_file}{' (deleted)' if d.deleted else ''}"
+            for d in volumes.list_loop_devices(where)
+        ],
         mounts=[m.target for m in volumes.list_mounts(where)],
         volume_files=sorted(p.name for p in volume_dir.glob("*")) if volume_dir.is_dir() else [],
         pids=sorted(pids),

@@ -193,6 +193,39 @@ def test_a_create_the_engine_refuses_ends_in_error_with_a_readable_fault_and_no_
         plane.wait_status(demo, instance_id, {"DELETED"}, timeout=ACTIVE_TIMEOUT)
 
 
+def test_deleting_an_instance_frees_its_volume_while_a_later_one_runs(
+    plane: ControlPlane, worker: Worker, demo: Tenant, local_run: LocalRun
+) -> None:
+    """A later sandbox's mount namespace must not keep an earlier instance's volume busy."""
+    first, second = (_create(plane, demo, name) for name in ("earlier", "later"))
+    try:
+        _delete(plane, demo, first)
+        image = HostLayout.from_settings(plane.settings).image(first)
+        left = inventory(local_run)
+        assert not [d for d in left.loops if str(image) in d], left
+        assert not [m for m in left.mounts if first in m], left
+        assert not image.exists()
+    finally:
+        for instance_id in (first, second):
+            _delete(plane, demo, instance_id)
+
+
+def _create(plane: ControlPlane, demo: Tenant, name: str) -> str:
+    body = copy.deepcopy(CREATE)
+    body["instance"]["name"] = name
+    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
+    assert r.status_code == 200, r.text
+    instance_id = str(r.json()["instance"]["id"])
+    doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=ACTIVE_TIMEOUT)
+    assert doc["status"] == "ACTIVE", doc
+    return instance_id
+
+
+def _delete(plane: ControlPlane, demo: Tenant, instance_id: str) -> None:
+    plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
+    plane.wait_status(demo, instance_id, {"DELETED"}, timeout=ACTIVE_TIMEOUT)
+
+
 def _host_address(network: ipaddress.IPv4Network) -> str:
     return str(next(network.hosts()))
 

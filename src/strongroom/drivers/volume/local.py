@@ -24,9 +24,13 @@ class LocalVolume:
     def delete(self, instance_id: str) -> None:
         mountpoint = self.layout.mountpoint(instance_id)
         volumes.unmount(mountpoint)
-        volumes.remove_image(self.layout.image(instance_id))
+        # Sandboxes started later hold private copies of this mount in their own mount
+        # namespaces (`ip netns exec` copies the host's mounts; the host's are not shared, so
+        # the unmount above does not reach them). Removing the mountpoint directory detaches
+        # those copies (Linux >= 3.18), so the loop device is free before it is detached.
         if mountpoint.is_dir():
             mountpoint.rmdir()
+        volumes.remove_image(self.layout.image(instance_id))
 
     def grow(self, instance_id: str, size_gib: int) -> None:
         image, mountpoint = self.layout.image(instance_id), self.layout.mountpoint(instance_id)
