@@ -6,9 +6,10 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from strongroom.config.certificates import CertificateSettings
+from strongroom.config.keystone import KeystoneSettings
 from strongroom.config.monitoring import MonitoringSettings
 
 
@@ -38,9 +39,12 @@ class ApiSettings(Section):
 
 
 class IdentitySettings(Section):
-    mode: Literal["builtin"] = Field(
-        "builtin", description="`builtin`: the embedded Keystone v3 subset."
+    mode: Literal["builtin", "keystone"] = Field(
+        "builtin",
+        description="`builtin`: the embedded Keystone v3 subset; `keystone`: tokens are "
+        "validated against the external Keystone of `identity.keystone`.",
     )
+    keystone: KeystoneSettings = Field(default_factory=KeystoneSettings)
     host: str = Field("127.0.0.1", description="Address the built-in identity listens on.")
     port: int = Field(5000, ge=1, le=65535, description="Port of the built-in identity.")
     public_url: str = Field("", description="Base URL of identity; empty means http://host:port.")
@@ -48,6 +52,15 @@ class IdentitySettings(Section):
         3600, ge=60, le=7 * 86400, description="Lifetime of an issued token."
     )
     region: str = Field("RegionOne", description="Region name in the service catalog.")
+
+    @model_validator(mode="after")
+    def _keystone_is_configured(self) -> IdentitySettings:
+        ks = self.keystone
+        if self.mode == "keystone" and not (ks.auth_url and ks.password.get_secret_value()):
+            raise ValueError(
+                "identity.mode = keystone needs identity.keystone.auth_url and password"
+            )
+        return self
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from strongroom.config.settings import Settings
 from strongroom.identity.context import RequestContext
 from strongroom.identity.directory import Directory
+from strongroom.identity.keystone import KeystoneValidator
 from strongroom.identity.tokens import TokenClaims, TokenIssuer
 from strongroom.store.database import Database
 
@@ -23,6 +24,11 @@ class Authenticator:
     def __init__(self, settings: Settings, db: Database, tokens: TokenIssuer | None = None) -> None:
         self.tokens = tokens or TokenIssuer.from_settings(settings)
         self.directory = Directory(db)
+        self.keystone = (
+            KeystoneValidator(settings.identity.keystone)
+            if settings.identity.mode == "keystone"
+            else None
+        )
 
     def authenticate_token(self, token: str) -> AuthenticatedToken:
         """The token's claims and current context; `Unauthorized` if either is gone."""
@@ -32,4 +38,6 @@ class Authenticator:
         )
 
     def context_for_token(self, token: str) -> RequestContext:
+        if self.keystone is not None:
+            return self.keystone.context_for_token(token)
         return self.authenticate_token(token).context
