@@ -72,6 +72,17 @@ CATALOG: dict[str, MetricInfo] = {
 }
 
 
+DERIVED: dict[str, MetricInfo] = {
+    "buffer_hit_ratio": _g(
+        "buffer_hit_ratio",
+        "ratio",
+        "Share of page reads served from the buffer pool (1 - reads / read requests), per "
+        "step; computed at query time, not stored.",
+    ),
+}
+"""Series computed from stored counters when asked for."""
+
+
 def is_counter(name: str) -> bool:
     info = CATALOG.get(name)
     return info is not None and info.kind is Kind.COUNTER

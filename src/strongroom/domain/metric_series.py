@@ -90,3 +90,17 @@ def _rates(
         grown[index] = grown.get(index, 0.0) + increase(v0, v1)
         spans[index] = spans.get(index, 0.0) + (t1 - t0).total_seconds()
     return [(start + i * step, grown[i] / spans[i]) for i in sorted(grown) if spans[i] > 0]
+
+
+def hit_ratio(
+    samples: Sequence[Sample], hits_and_misses: tuple[str, str], start: datetime, step: timedelta
+) -> list[tuple[datetime, float]]:
+    """Per step, 1 - misses / requests from two counters (`requests`, `misses`); steps
+    without requests are left out."""
+    requests, misses = hits_and_misses
+    missed = dict(series(samples, misses, start, step))
+    return [
+        (t, max(0.0, 1.0 - missed.get(t, 0.0) / rate))
+        for t, rate in series(samples, requests, start, step)
+        if rate > 0
+    ]

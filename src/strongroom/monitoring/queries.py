@@ -13,8 +13,8 @@ from typing import Any
 
 from strongroom.config import Settings
 from strongroom.contracts.errors import BadRequest
-from strongroom.domain.metric_catalog import CATALOG, Kind, MetricInfo
-from strongroom.domain.metric_series import series
+from strongroom.domain.metric_catalog import CATALOG, DERIVED, Kind, MetricInfo
+from strongroom.domain.metric_series import Sample, hit_ratio, series
 from strongroom.identity.context import RequestContext
 from strongroom.services.scope import visible_instance
 from strongroom.store import metric_samples
@@ -91,7 +91,7 @@ class MetricsQueryService:
             lookback = start - timedelta(seconds=max(step, 120))
             samples = metric_samples.between(s, instance_id, lookback, end)
         width = timedelta(seconds=step)
-        found = [Series(CATALOG[n], series(samples, n, start, width)) for n in names]
+        found = [_series(samples, n, start, width) for n in names]
         return SeriesResult(start=start, end=end, step_seconds=step, series=found)
 
     def top_queries(self, ctx: RequestContext, instance_id: str) -> TopQueriesResult:
@@ -108,12 +108,19 @@ class MetricsQueryService:
         return float(max(interval, math.ceil(span.total_seconds() / TARGET_POINTS)))
 
 
+def _series(samples: list[Sample], name: str, start: datetime, step: timedelta) -> Series:
+    if name == "buffer_hit_ratio":
+        counters = ("buffer_read_requests_total", "buffer_reads_total")
+        return Series(DERIVED[name], hit_ratio(samples, counters, start, step))
+    return Series(CATALOG[name], series(samples, name, start, step))
+
+
 def _check_names(names: tuple[str, ...]) -> tuple[str, ...]:
-    unknown = [n for n in names if n not in CATALOG]
+    unknown = [n for n in names if n not in CATALOG and n not in DERIVED]
     if unknown:
         raise BadRequest(
             f"Unknown metric name(s): {', '.join(sorted(unknown)[:5])}. "
-            f"Known: {', '.join(sorted(CATALOG))}."
+            f"Known: {', '.join(sorted([*CATALOG, *DERIVED]))}."
         )
     return tuple(dict.fromkeys(names))
 

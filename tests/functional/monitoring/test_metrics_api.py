@@ -67,6 +67,10 @@ def test_default_series_after_the_collector_ran(plane: ControlPlane) -> None:
     names = {s["name"]: s["points"] for s in doc["metrics"]["series"]}
     assert names["memory_bytes"] and names["connections"] and names["questions_total"]
     assert all(v > 0 for _, v in names["questions_total"])
+    status, doc = get(plane, demo, f"instances/{instance_id}/metrics", names="buffer_hit_ratio")
+    ratio = doc["metrics"]["series"][0]
+    assert ratio["unit"] == "ratio" and ratio["points"]
+    assert all(round(v, 2) == 0.99 for _, v in ratio["points"])
     status, doc = get(plane, demo, f"instances/{instance_id}/top-queries")
     assert status == 200 and doc["top_queries"]["collected"]
     assert doc["top_queries"]["queries"][0]["calls"] > 0

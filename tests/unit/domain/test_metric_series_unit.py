@@ -7,7 +7,14 @@ from datetime import datetime, timedelta
 import pytest
 
 from strongroom.domain.metric_events import noteworthy
-from strongroom.domain.metric_series import Sample, downsample, increase, period_start, series
+from strongroom.domain.metric_series import (
+    Sample,
+    downsample,
+    hit_ratio,
+    increase,
+    period_start,
+    series,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -69,3 +76,14 @@ def test_oom_kills_and_low_storage_are_events_once_per_change() -> None:
     assert [e.kind for e in events] == ["oom kill"]
     assert events[0].message.startswith("2 process(es) killed") and "512 MiB" in events[0].message
     assert noteworthy(killed, killed, 0.9) == []
+
+
+def test_buffer_hit_ratio_from_two_counters() -> None:
+    raw = [
+        at(0, buffer_read_requests_total=1000, buffer_reads_total=10),
+        at(10, buffer_read_requests_total=2000, buffer_reads_total=60),  # 50 misses of 1000
+        at(20, buffer_read_requests_total=2000, buffer_reads_total=60),  # idle: no point
+    ]
+    counters = ("buffer_read_requests_total", "buffer_reads_total")
+    points = hit_ratio(raw, counters, T0 + timedelta(seconds=1), timedelta(seconds=10))
+    assert points == [(T0 + timedelta(seconds=1), pytest.approx(0.95))]
