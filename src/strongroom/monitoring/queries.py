@@ -89,7 +89,8 @@ class MetricsQueryService:
             visible_instance(s, ctx, instance_id)
             # a counter's first rate needs the reading before the range
             lookback = start - timedelta(seconds=max(step, 120))
-            samples = metric_samples.between(s, instance_id, lookback, end)
+            stored = sorted({n for name in names for n in _inputs(name)})
+            samples = metric_samples.between(s, instance_id, lookback, end, stored)
         width = timedelta(seconds=step)
         found = [_series(samples, n, start, width) for n in names]
         return SeriesResult(start=start, end=end, step_seconds=step, series=found)
@@ -108,10 +109,17 @@ class MetricsQueryService:
         return float(max(interval, math.ceil(span.total_seconds() / TARGET_POINTS)))
 
 
+HIT_RATIO_INPUTS = ("buffer_read_requests_total", "buffer_reads_total")
+
+
+def _inputs(name: str) -> tuple[str, ...]:
+    """The stored metrics a requested series is computed from."""
+    return HIT_RATIO_INPUTS if name == "buffer_hit_ratio" else (name,)
+
+
 def _series(samples: list[Sample], name: str, start: datetime, step: timedelta) -> Series:
     if name == "buffer_hit_ratio":
-        counters = ("buffer_read_requests_total", "buffer_reads_total")
-        return Series(DERIVED[name], hit_ratio(samples, counters, start, step))
+        return Series(DERIVED[name], hit_ratio(samples, HIT_RATIO_INPUTS, start, step))
     return Series(CATALOG[name], series(samples, name, start, step))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from strongroom.domain.metric_series import Sample, downsample, period_start
@@ -45,10 +45,14 @@ def last(session: Session, instance_id: str) -> Sample | None:
     return None if row is None else Sample(row.time, _floats(row.data))
 
 
-def between(session: Session, instance_id: str, start: datetime, end: datetime) -> list[Sample]:
-    """Samples of every resolution with `start <= time <= end`, oldest first."""
+def between(
+    session: Session, instance_id: str, start: datetime, end: datetime, names: Sequence[str]
+) -> list[Sample]:
+    """Samples of every resolution with `start <= time <= end`, oldest first, with only the
+    metrics in `names` (extracted by the database, not parsed here)."""
+    columns = [MetricSample.data[name].as_float() for name in names]
     rows = session.execute(
-        select(MetricSample.time, MetricSample.data)
+        select(MetricSample.time, *columns)
         .where(
             MetricSample.instance_id == instance_id,
             MetricSample.time >= start,
@@ -56,7 +60,10 @@ def between(session: Session, instance_id: str, start: datetime, end: datetime) 
         )
         .order_by(MetricSample.time)
     ).all()
-    return [Sample(t, _floats(data)) for t, data in rows]
+    return [
+        Sample(row[0], {n: float(v) for n, v in zip(names, row[1:], strict=True) if v is not None})
+        for row in rows
+    ]
 
 
 def sampled_since(session: Session, since: datetime) -> set[str]:
@@ -103,8 +110,8 @@ def apply_retention(
     )
     downsampled = 0
     if oldest is not None:
-        upto = min(cutoff, period_start(oldest, MINUTE) + COMPACT_WINDOW)
-        downsampled = _downsample_before(session, upto)
+        first = period_start(oldest, MINUTE)
+        downsampled = _downsample_before(session, first, min(cutoff, first + COMPACT_WINDOW))
     expired = delete(MetricSample).where(
         MetricSample.resolution == MINUTE, MetricSample.time < now - minute_keep
     )
@@ -112,22 +119,27 @@ def apply_retention(
     return RetentionResult(downsampled=downsampled, dropped=int(dropped or 0))
 
 
-def _downsample_before(session: Session, upto: datetime) -> int:
-    old = (MetricSample.resolution == RAW) & (MetricSample.time < upto)
+def _downsample_before(session: Session, first: datetime, upto: datetime) -> int:
+    """Raw samples in [first, upto) -> one-minute rows, folded into any one-minute rows
+    already there (a late sample, another worker's pass), in three statements."""
+    window = (MetricSample.time >= first) & (MetricSample.time < upto)
+    rows = session.execute(
+        select(MetricSample.instance_id, MetricSample.time, MetricSample.data).where(
+            window, MetricSample.resolution.in_((RAW, MINUTE))
+        )
+    ).all()
     by_instance: dict[str, list[Sample]] = {}
-    for iid, t, data in session.execute(
-        select(MetricSample.instance_id, MetricSample.time, MetricSample.data).where(old)
-    ):
+    for iid, t, data in rows:
         by_instance.setdefault(iid, []).append(Sample(t, _floats(data)))
-    for iid, samples in by_instance.items():
-        for minute in downsample(samples, MINUTE):
-            session.merge(
-                MetricSample(
-                    instance_id=iid, resolution=MINUTE, time=minute.time, data=minute.values
-                )
-            )
-    session.execute(delete(MetricSample).where(old))
-    return sum(len(s) for s in by_instance.values())
+    session.execute(delete(MetricSample).where(window, MetricSample.resolution.in_((RAW, MINUTE))))
+    minutes = [
+        {"instance_id": iid, "resolution": MINUTE, "time": m.time, "data": m.values}
+        for iid, samples in by_instance.items()
+        for m in downsample(samples, MINUTE)
+    ]
+    if minutes:
+        session.execute(insert(MetricSample), minutes)
+    return len(rows)
 
 
 def put_top_queries(
