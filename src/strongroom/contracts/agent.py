@@ -56,6 +56,8 @@ PATH_LOG = f"{PREFIX}/logs/{{name}}"
 PATH_LOG_CONTENT = f"{PREFIX}/logs/{{name}}/content"
 PATH_METRICS = f"{PREFIX}/metrics"
 PATH_TOP_QUERIES = f"{PREFIX}/metrics/top-queries"
+PATH_BACKUPS = f"{PREFIX}/backups"
+PATH_RESTORE = f"{PREFIX}/restore"
 
 DEFAULT_AGENT_PORT = 8443
 """Port the agent listens on when its configuration names none."""
@@ -103,6 +105,7 @@ class OperationKind(StrEnum):
     STOP = "stop"
     RESTART = "restart"
     RESIZE = "resize"
+    RESTORE = "restore"
 
 
 class WireModel(BaseModel):
