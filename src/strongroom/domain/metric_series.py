@@ -11,6 +11,8 @@ from itertools import pairwise
 from strongroom.domain.metric_catalog import is_counter
 
 Values = dict[str, float]
+AVERAGE_DECIMALS = 3
+"""Averages are kept to this many decimals: enough for any gauge, and short in JSON."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def _merge(group: Sequence[Sample]) -> Values:
             else:
                 sums[name] = sums.get(name, 0.0) + value
                 counts[name] = counts.get(name, 0) + 1
-    merged.update({name: sums[name] / counts[name] for name in sums})
+    merged.update({name: round(sums[name] / counts[name], AVERAGE_DECIMALS) for name in sums})
     return merged
 
 

@@ -12,7 +12,7 @@ _NETWORK_NAMES = {"user": "network", "management": "management"}
 def from_sandbox(usage: SandboxUsage) -> dict[str, float]:
     """CPU, memory, OOM kills, processes, network and disk counters of the sandbox."""
     values: dict[str, float] = {
-        "cpu_seconds_total": usage.cpu_ns / NS_PER_SECOND,
+        "cpu_seconds_total": round(usage.cpu_ns / NS_PER_SECOND, 6),
         "memory_bytes": float(usage.memory_bytes),
         "pids": float(usage.pids),
     }

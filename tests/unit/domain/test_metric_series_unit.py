@@ -87,3 +87,8 @@ def test_buffer_hit_ratio_from_two_counters() -> None:
     counters = ("buffer_read_requests_total", "buffer_reads_total")
     points = hit_ratio(raw, counters, T0 + timedelta(seconds=1), timedelta(seconds=10))
     assert points == [(T0 + timedelta(seconds=1), pytest.approx(0.95))]
+
+
+def test_averages_are_kept_short() -> None:
+    minute = downsample([at(0, connections=1), at(10, connections=1), at(20, connections=2)], 60)
+    assert minute[0].values == {"connections": 1.333}
