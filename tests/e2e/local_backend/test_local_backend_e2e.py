@@ -11,6 +11,7 @@ import ssl
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -87,6 +88,9 @@ def test_create_gives_a_healthy_instance_the_user_can_use(
     assert len(cgroups.group_pids(layout.cgroup(instance["id"]))) >= 2  # agent and engine
     mountpoint = layout.mountpoint(instance["id"])
     assert os.path.ismount(mountpoint) and (mountpoint / "mysql").is_dir()
+    agent = processes.read_pidfile(layout.sandbox_dir(instance["id"]) / "agent.pid")
+    environ = Path(f"/proc/{agent}/environ").read_bytes().split(b"\0")
+    assert {e.split(b"=")[0] for e in environ if e} == {b"PATH", b"LANG"}  # nothing of ours
 
     conn = pymysql.connect(
         host=address, user=USER, password=PASSWORD, database=DATABASE, connect_timeout=5

@@ -28,6 +28,9 @@ MIB = 1024 * 1024
 AGENT_CONFIG = "agent.json"
 AGENT_START_TIMEOUT = 15.0
 STOP_TIMEOUT = 60.0
+# The agent starts with this environment only: nothing of the control plane's (no
+# credentials, no config locations) reaches the guest.
+AGENT_ENVIRONMENT = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 _POLL_S = 0.05
 PORT_ROLES = ("management", "user")
 
@@ -139,6 +142,7 @@ class LocalCompute:
             netns=self.layout.netns(instance_id),
             cgroup=self.layout.cgroup(instance_id),
             cwd=box,
+            env=AGENT_ENVIRONMENT,
         )
 
     def _require_sandbox(self, instance_id: str) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 from collections.abc import Sequence
 
 from strongroom.config.settings import RESERVED_RANGE, NetworkSettings
@@ -29,6 +30,11 @@ class LocalNetwork:
 
     def ensure_host(self) -> None:
         """Bridges with the host's address for every network, and the safety route."""
+        if os.geteuid() != 0:
+            raise InfrastructureError(
+                "the local backend needs root",
+                detail="namespaces, bridges, mounts, cgroups and nftables are privileged",
+            )
         links.ensure_unreachable_route(RESERVED_RANGE)
         for name in self.networks:
             self._ensure_bridge(name)
