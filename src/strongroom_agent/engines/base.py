@@ -16,6 +16,7 @@ Passwords arrive as `SecretStr` and must never reach a log line, an error or a r
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -35,9 +36,11 @@ from strongroom.contracts.agent import (
     UserUpdate,
     UserView,
 )
-from strongroom.contracts.errors import NotFound
+from strongroom.contracts.backups import BackupKind
+from strongroom.contracts.errors import NotFound, NotImplementedYet
 from strongroom.contracts.metrics import EngineMetrics, QueryDigest
 from strongroom_agent.engines import logfile
+from strongroom_agent.engines.backup import BackupStream
 
 
 @dataclass(frozen=True)
@@ -223,3 +226,28 @@ class Engine(ABC):
         """The `limit` normalised statements with the largest total time since the engine
         started; an engine without statement statistics returns []."""
         return []
+
+    # Backups and restore ---------------------------------------------------------------
+
+    def backup_stream(self, kind: BackupKind, parent_checkpoint: str | None) -> BackupStream:
+        """Start a backup of the running server, streamed (never landing whole on the volume):
+        a full, or an incremental on top of the backup whose checkpoint is `parent_checkpoint`
+        (the agent keeps no backup state; the control plane sends it back). `Conflict` when the
+        server is not running, `BadRequest` for an incremental without a parent checkpoint."""
+        raise NotImplementedYet(f"{self.name} does not support backups")
+
+    def stage_restore(self, parts: Iterable[Iterator[bytes]]) -> None:
+        """Unpack each part (a full, then its incrementals in order) into a staging area on the
+        volume, without touching the data dir. `Conflict` if the instance already has data;
+        any error from a part leaves no staging behind and propagates."""
+        raise NotImplementedYet(f"{self.name} does not support restores")
+
+    def finish_restore(self) -> None:
+        """Make the staged parts the server's data (prepare, apply incrementals in order,
+        move into place, fix ownership), start the server and verify it answers."""
+        raise NotImplementedYet(f"{self.name} does not support restores")
+
+    def restore_from_streams(self, parts: Iterable[Iterator[bytes]]) -> None:
+        """`stage_restore` then `finish_restore`, for callers holding every part."""
+        self.stage_restore(parts)
+        self.finish_restore()

@@ -14,8 +14,10 @@ from strongroom.contracts.agent import (
     StatusResponse,
 )
 from strongroom_agent import __version__
+from strongroom_agent.backups import BackupService
 from strongroom_agent.metrics import MetricsService
 from strongroom_agent.server.accounts import account_routes
+from strongroom_agent.server.backups import backup_routes
 from strongroom_agent.server.configuration import configuration_routes
 from strongroom_agent.server.errors import install_error_handlers
 from strongroom_agent.server.metrics import metrics_routes
@@ -64,4 +66,5 @@ def create_app(service: AgentService) -> FastAPI:
     app.include_router(account_routes(service.administration))
     app.include_router(configuration_routes(service.administration))
     app.include_router(metrics_routes(MetricsService(service.engine)))
+    app.include_router(backup_routes(BackupService(service.engine, service.runner)))
     return app

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -49,8 +51,11 @@ from strongroom.contracts.agent import (
     UserUpdate,
     UserView,
 )
+from strongroom.contracts.backups import BackupKind, BackupRequest
 from strongroom.contracts.errors import BadRequest, InfrastructureError, NotFound
+from strongroom.contracts.framing import MEDIA_TYPE
 from strongroom.contracts.metrics import MetricsSample, TopQueries
+from strongroom.drivers.guest.backup_stream import BackupDownload, restore_body
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -60,6 +65,8 @@ _RETRYABLE_STATUSES = frozenset({409, 502, 503, 504})
 # An unknown operation means the agent restarted: re-submitting (idempotent) is the remedy.
 _RETRYABLE_FOR_OPERATIONS = _RETRYABLE_STATUSES | {404}
 _TYPED_ERRORS: dict[int, type[BadRequest] | type[NotFound]] = {400: BadRequest, 404: NotFound}
+STREAM_TIMEOUT = httpx.Timeout(10.0, read=600.0, write=600.0)
+"""Backup and restore bodies: the engine may pause long between chunks (a lock, a prepare)."""
 
 
 def client_ssl_context(ca_cert: Path, client_cert: Path, client_key: Path) -> ssl.SSLContext:
@@ -258,6 +265,45 @@ class AgentClient:
         """The engine's statement digests with the largest total time."""
         params = {"limit": limit}
         return self._call("GET", contract.PATH_TOP_QUERIES, TopQueries, params=params)
+
+    # Backups and restore --------------------------------------------------------------
+
+    @contextmanager
+    def backup(self, request: BackupRequest) -> Iterator[BackupDownload]:
+        """Stream a backup from the agent; the connection closes (stopping the backup tool)
+        when the block exits."""
+        try:
+            with self._http.stream(
+                "POST",
+                contract.PATH_BACKUPS,
+                json=request.model_dump(mode="json"),
+                timeout=STREAM_TIMEOUT,
+                extensions={"sni_hostname": self.instance_id},
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise self._http_error(response, _RETRYABLE_STATUSES)
+                yield BackupDownload(response.iter_raw(), self.instance_id)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from exc
+
+    def restore(self, parts: list[tuple[BackupKind, Iterator[bytes]]]) -> str:
+        """Send the parts (full first) for the agent to stage; returns the operation id of
+        the rest of the restore. An error raised by a part aborts the body mid-way, which
+        the agent refuses as truncated."""
+        try:
+            response = self._http.post(
+                contract.PATH_RESTORE,
+                content=restore_body(parts),
+                headers={"content-type": MEDIA_TYPE},
+                timeout=STREAM_TIMEOUT,
+                extensions={"sni_hostname": self.instance_id},
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc) from exc
+        if response.status_code >= 400:
+            raise self._http_error(response, _RETRYABLE_STATUSES)
+        return OperationAccepted.model_validate_json(response.content).operation_id
 
     def operation(self, operation_id: str) -> OperationStatus:
         """One poll of an operation (unknown to a restarted agent: retryable error)."""

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 from strongroom.contracts.agent import EngineHealth, EngineState, PrepareRequest
-from strongroom.contracts.errors import Conflict
+from strongroom.contracts.backups import BackupKind
+from strongroom.contracts.errors import Conflict, InfrastructureError
 from strongroom.contracts.metrics import EngineMetrics, QueryDigest
 from strongroom_agent.engines import process
+from strongroom_agent.engines.backup import BackupStream
 from strongroom_agent.engines.base import EngineEnvironment
 from strongroom_agent.engines.intent import EngineIntent, load_intent, save_intent
 from strongroom_agent.engines.mariadb import (
+    backup,
     config,
     databases,
     lifecycle,
     logs,
     metrics,
     names,
+    restore,
     sql,
     users,
     variables,
@@ -137,6 +142,32 @@ class MariadbEngine(MariadbAdministration):
     def top_queries(self, limit: int) -> list[QueryDigest]:
         """performance_schema statement digests by total time."""
         return metrics.top_queries(self.layout.socket, limit)
+
+    def backup_stream(self, kind: BackupKind, parent_checkpoint: str | None) -> BackupStream:
+        """`mariabackup --backup --stream=xbstream` of the running server (see `backup`)."""
+        if lifecycle.find_pid(self.layout) is None:
+            raise Conflict("the database server is not running")
+        return backup.MariabackupStream(self.layout, kind, parent_checkpoint)
+
+    def stage_restore(self, parts: Iterable[Iterator[bytes]]) -> None:
+        """`mbstream -x` each part into the staging dir (see `restore`)."""
+        count = restore.stage(self.layout, parts)
+        log.info("staged a restore of %d part(s)", count)
+
+    def finish_restore(self) -> None:
+        """Prepare and move the staged backup into place, then start with the agent's
+        address and port (or those of an earlier intent) and check that the server answers."""
+        restore.finish(self.layout, self.os_user)
+        intent = load_intent(self.intent_path) or EngineIntent(
+            listen_address=self.env.listen_address, port=self.env.port or self.default_port
+        )
+        lifecycle.ensure_directories(self.layout, self.os_user)
+        save_intent(self.intent_path, intent.with_running(True))
+        self._converge(intent)
+        health = self.health()
+        if not health.healthy:
+            raise InfrastructureError("the restored server does not answer", detail=health.detail)
+        log.info("restored data started (%s)", health.version)
 
     def render(self, intent: EngineIntent) -> dict[str, str]:
         """The server options for an intent: sizing for its memory limit (the agent's unless

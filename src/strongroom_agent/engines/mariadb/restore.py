@@ -1,0 +1,113 @@
+"""Restores with mariabackup: unpack each streamed part with `mbstream -x` into a staging
+directory on the volume, then prepare the full, apply each incremental in order, move the
+result back into a fresh data dir (built beside it and renamed into place) and chown it."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from strongroom.contracts.errors import Conflict, InfrastructureError
+from strongroom_agent.engines.mariadb.backup import MARIABACKUP_BINARY
+from strongroom_agent.engines.mariadb.config import Layout
+
+MBSTREAM_BINARY = "/usr/bin/mbstream"
+TOOL_TIMEOUT_SECONDS = 3600
+
+
+def staging_dir(layout: Layout) -> Path:
+    """Where the parts of a restore wait (on the data volume, beside the data dir)."""
+    return layout.datadir.with_name("restore-staging")
+
+
+def stage(layout: Layout, parts: Iterable[Iterator[bytes]]) -> int:
+    """Unpack every part into `part-N` of a fresh staging dir; returns the part count.
+    `Conflict` if the data dir exists; on any error the staging dir is removed."""
+    if layout.datadir.exists():
+        raise Conflict("the instance already has data; restore into a new instance")
+    staging = staging_dir(layout)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(mode=0o700, parents=True)
+    count = 0
+    try:
+        for index, part in enumerate(parts):
+            _extract(part, staging / f"part-{index}")
+            count += 1
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return count
+
+
+def _extract(part: Iterator[bytes], target: Path) -> None:
+    target.mkdir(mode=0o700)
+    proc = subprocess.Popen(
+        [MBSTREAM_BINARY, "-x", "-C", str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    try:
+        for chunk in part:
+            proc.stdin.write(chunk)
+        proc.stdin.close()
+        code = proc.wait(TOOL_TIMEOUT_SECONDS)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if code != 0:
+        message = proc.stderr.read().decode(errors="replace").strip()[-300:]
+        raise InfrastructureError("unpacking a backup part failed", detail=f"mbstream: {message}")
+
+
+def finish(layout: Layout, os_user: str) -> None:
+    """Prepare the staged full, apply the incrementals, move into the data dir, chown."""
+    staging = staging_dir(layout)
+    parts = sorted(staging.glob("part-*"), key=lambda p: int(p.name.split("-")[1]))
+    if not parts:
+        raise Conflict("no restore is staged")
+    full, incrementals = parts[0], parts[1:]
+    log_path = staging / "mariabackup.log"
+    _run([MARIABACKUP_BINARY, "--no-defaults", "--prepare", f"--target-dir={full}"], log_path)
+    for part in incrementals:
+        argv = [MARIABACKUP_BINARY, "--no-defaults", "--prepare", f"--target-dir={full}"]
+        _run([*argv, f"--incremental-dir={part}"], log_path)
+    partial = layout.datadir.with_name(layout.datadir.name + ".restoring")
+    shutil.rmtree(partial, ignore_errors=True)
+    argv = [MARIABACKUP_BINARY, "--no-defaults", "--move-back", f"--target-dir={full}"]
+    _run([*argv, f"--datadir={partial}"], log_path)
+    _chown_tree(partial, os_user)
+    os.replace(partial, layout.datadir)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run(argv: list[str], log_path: Path) -> None:
+    with log_path.open("ab") as sink:
+        result = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            timeout=TOOL_TIMEOUT_SECONDS,
+            check=False,
+        )
+    if result.returncode != 0:
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-4:]
+        raise InfrastructureError(
+            "preparing the restored data failed",
+            detail=f"{' '.join(argv[2:4])} exited {result.returncode}: {' | '.join(tail)}",
+        )
+
+
+def _chown_tree(root: Path, os_user: str) -> None:
+    account = pwd.getpwnam(os_user)
+    os.chown(root, account.pw_uid, account.pw_gid)
+    for directory, subdirs, files in os.walk(root):
+        for name in subdirs + files:
+            os.chown(os.path.join(directory, name), account.pw_uid, account.pw_gid)

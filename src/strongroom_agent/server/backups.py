@@ -1,0 +1,32 @@
+"""Routes for backups and restores: each parses, delegates, returns."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from starlette.requests import ClientDisconnect
+
+from strongroom.contracts import agent as contract
+from strongroom.contracts.agent import OperationAccepted
+from strongroom.contracts.backups import BackupRequest
+from strongroom.contracts.errors import BadRequest
+from strongroom.contracts.framing import MEDIA_TYPE
+from strongroom_agent.backups import BackupService
+
+
+def backup_routes(backups: BackupService) -> APIRouter:
+    """The backup and restore routes of `backups`."""
+    router = APIRouter()
+
+    @router.post(contract.PATH_BACKUPS)
+    def backup(request: BackupRequest) -> StreamingResponse:
+        return StreamingResponse(backups.backup(request), media_type=MEDIA_TYPE)
+
+    @router.post(contract.PATH_RESTORE, status_code=202)
+    async def restore(request: Request) -> OperationAccepted:
+        try:
+            return await backups.restore(request.stream())
+        except ClientDisconnect:
+            raise BadRequest("the restore body was cut off; nothing was restored") from None
+
+    return router

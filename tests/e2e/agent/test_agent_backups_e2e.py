@@ -1,0 +1,204 @@
+"""Backups through the whole data path with a real mariadbd: the agent streams mariabackup
+out, the control-plane pipeline compresses, encrypts and stores it, and a full plus an
+incremental restore into a fresh agent gives exactly the same rows. A corrupted backup is
+refused before a byte reaches the agent, and a cut or unterminated restore body is refused by
+the agent; either way the target's data dir is never touched."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pymysql
+import pytest
+from agent_e2e_harness import Agent, Pki, launch_agent, prepared_agent
+
+from strongroom.backups.errors import BackupCorrupted
+from strongroom.backups.keys import BackupKeys
+from strongroom.backups.stream_pipeline import BackupSource, StoredBackup, open_chain, store_backup
+from strongroom.contracts import agent as contract
+from strongroom.contracts.agent import DatabaseSpec, EngineState, PrepareRequest, UserSpec
+from strongroom.contracts.backups import BackupKind, BackupRequest, BackupTrailer
+from strongroom.contracts.errors import InfrastructureError
+from strongroom.contracts.framing import MEDIA_TYPE
+from strongroom.drivers.guest.backup_stream import restore_body
+from strongroom.drivers.guest.http import client_ssl_context
+from strongroom.drivers.objectstore.local import LocalObjectStore
+from strongroom.keyring import Keyring
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Pw-" + secrets.token_hex(12)
+ROWS_FULL = 20000
+ROWS_MORE = 5000
+
+
+@dataclass
+class Chain:
+    source: Agent
+    store: LocalObjectStore
+    keys: BackupKeys
+    full: StoredBackup
+    incremental: StoredBackup
+    rows: list[tuple[object, ...]]
+
+
+def connect(agent: Agent) -> pymysql.connections.Connection:
+    return agent.login("alice", PASSWORD, "shop")
+
+
+def rows_of(agent: Agent) -> list[tuple[object, ...]]:
+    with connect(agent) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, note, amount FROM items ORDER BY id")
+        return list(cur.fetchall())
+
+
+def take_backup(
+    agent: Agent, store: LocalObjectStore, keys: BackupKeys, key: str, parent: str | None
+) -> tuple[StoredBackup, BackupTrailer]:
+    kind = BackupKind.INCREMENTAL if parent else BackupKind.FULL
+    request = BackupRequest(kind=kind, parent_checkpoint=parent)
+    started = time.monotonic()
+    with agent.client(timeout=60).backup(request) as download:
+        stored, trailer = store_backup(
+            BackupSource(download.chunks(), download.trailer), store, key, keys.current()
+        )
+    print(
+        f"\n{kind} backup: {trailer.data_bytes / 1e6:.1f} MB raw -> {stored.size / 1e6:.1f} MB "
+        f"stored in {time.monotonic() - started:.2f}s"
+    )
+    return stored, trailer
+
+
+@pytest.fixture(scope="module")
+def chain(agents: dict[str, Agent], e2e_root: Path, pki: Pki) -> Chain:
+    request = PrepareRequest(
+        listen_address="127.0.0.1",
+        databases=[DatabaseSpec(name="shop")],
+        users=[UserSpec(name="alice", password=PASSWORD, databases=["shop"])],
+    )
+    source = prepared_agent(agents, e2e_root, pki, "inst-backup-src", request)
+    store = LocalObjectStore(e2e_root / "objects")
+    keys = BackupKeys(Keyring(e2e_root / "control-state"))
+    with connect(source) as conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE items (id INT PRIMARY KEY, note VARCHAR(200), amount DECIMAL(12,2))"
+        )
+        cur.execute(
+            "INSERT INTO items SELECT seq, CONCAT('row-', seq, '-', REPEAT('x', seq % 150)),"
+            f" seq * 1.25 FROM seq_1_to_{ROWS_FULL}"
+        )
+    full, trailer = take_backup(source, store, keys, "inst-backup-src/full", None)
+    with connect(source) as conn, conn.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO items SELECT seq, CONCAT('later-', seq), seq FROM "
+            f"seq_{ROWS_FULL + 1}_to_{ROWS_FULL + ROWS_MORE}"
+        )
+        cur.execute("UPDATE items SET note = 'changed' WHERE id % 97 = 0")
+        cur.execute("DELETE FROM items WHERE id % 101 = 0")
+    incremental, _ = take_backup(source, store, keys, "inst-backup-src/incr", trailer.checkpoint)
+    return Chain(source, store, keys, full, incremental, rows_of(source))
+
+
+def staged_or_restored(agent: Agent) -> list[str]:
+    return sorted(p.name for p in agent.data_dir.iterdir() if p.name != "tmp")
+
+
+def test_full_plus_incremental_restores_exactly(
+    chain: Chain, agents: dict[str, Agent], e2e_root: Path, pki: Pki
+) -> None:
+    target = launch_agent(agents, e2e_root, pki, "inst-backup-dst")
+    client = target.client(timeout=60)
+    started = time.monotonic()
+    parts = open_chain(chain.store, [chain.full, chain.incremental], chain.keys)
+    kinds = [BackupKind.FULL, BackupKind.INCREMENTAL]
+    client.wait_operation(client.restore(list(zip(kinds, parts, strict=True))), timeout=120)
+    print(f"\nrestore full + incremental: {time.monotonic() - started:.2f}s")
+    assert client.status().engine_state is EngineState.RUNNING
+    restored = rows_of(target)
+    assert len(restored) == ROWS_FULL + ROWS_MORE - (ROWS_FULL + ROWS_MORE) // 101
+    assert restored == chain.rows
+    assert not (target.data_dir / "restore-staging").exists()
+    assert (target.data_dir / "mysql").stat().st_uid != 0  # chowned to the server's user
+
+
+def test_a_corrupted_backup_is_refused_before_the_agent_sees_it(
+    chain: Chain, agents: dict[str, Agent], e2e_root: Path, pki: Pki
+) -> None:
+    target = launch_agent(agents, e2e_root, pki, "inst-backup-bad")
+    before = staged_or_restored(target)
+    path = chain.store.directory / chain.incremental.key
+    damaged = bytearray(path.read_bytes())
+    damaged[len(damaged) // 3] ^= 0x40
+    chain.store.put("inst-backup-src/incr-damaged", [bytes(damaged)])
+    bad = StoredBackup(
+        "inst-backup-src/incr-damaged", chain.incremental.size, chain.incremental.sha256
+    )
+    with pytest.raises(BackupCorrupted):
+        open_chain(chain.store, [chain.full, bad], chain.keys)
+    assert staged_or_restored(target) == before
+    assert target.client().status().engine_state is EngineState.STOPPED
+
+
+def test_a_cut_restore_body_leaves_the_target_untouched(
+    chain: Chain, agents: dict[str, Agent], e2e_root: Path, pki: Pki
+) -> None:
+    target = agents["inst-backup-bad"]
+    before = staged_or_restored(target)
+    (part,) = open_chain(chain.store, [chain.full], chain.keys)
+
+    def cut() -> Iterator[bytes]:
+        yield next(part)
+        raise BackupCorrupted("the backup object changed while it was read")
+
+    with pytest.raises(BackupCorrupted):
+        target.client(timeout=60).restore([(BackupKind.FULL, cut())])
+    deadline = time.monotonic() + 15
+    while staged_or_restored(target) != before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert staged_or_restored(target) == before
+
+
+def test_an_unterminated_restore_body_is_refused(
+    chain: Chain, agents: dict[str, Agent], pki: Pki
+) -> None:
+    target = agents["inst-backup-bad"]
+    before = staged_or_restored(target)
+    (part,) = open_chain(chain.store, [chain.full], chain.keys)
+    frames = list(restore_body([(BackupKind.FULL, part)]))[:-1]  # no end frame
+    context = client_ssl_context(pki.ca_cert, pki.client.cert, pki.client.key)
+    deadline = time.monotonic() + 20  # an earlier cut body may still hold the slot (409)
+    with httpx.Client(verify=context, timeout=60, trust_env=False) as http:
+        while True:
+            response = http.post(
+                f"https://127.0.0.1:{target.port}{contract.PATH_RESTORE}",
+                content=iter(frames),
+                headers={"content-type": MEDIA_TYPE},
+                extensions={"sni_hostname": target.instance_id},
+            )
+            if response.status_code != 409 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert response.status_code == 400, response.text
+    assert "truncated" in response.text
+    assert staged_or_restored(target) == before
+
+
+def test_restore_into_an_instance_with_data_is_refused(chain: Chain) -> None:
+    (part,) = open_chain(chain.store, [chain.full], chain.keys)
+    with pytest.raises(InfrastructureError, match="already has data"):
+        chain.source.client(timeout=60).restore([(BackupKind.FULL, part)])
+    assert len(rows_of(chain.source)) == len(chain.rows)
+
+
+def test_an_incremental_without_a_parent_is_refused(chain: Chain) -> None:
+    request = BackupRequest(kind=BackupKind.INCREMENTAL)
+    with (
+        pytest.raises(InfrastructureError, match="parent"),
+        chain.source.client().backup(request) as download,
+    ):
+        list(download.chunks())
