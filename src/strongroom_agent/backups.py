@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import logging
 import queue
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import ExitStack
 
 from pydantic import ValidationError
@@ -49,7 +49,7 @@ class BackupService:
         self.engine = engine
         self.runner = runner
 
-    def backup(self, request: BackupRequest) -> Iterator[bytes]:
+    def backup(self, request: BackupRequest) -> Generator[bytes, None, None]:
         """Start the backup now (so that `Conflict` and `BadRequest` are answered as such),
         and return its framed body."""
         slot = ExitStack()
@@ -129,7 +129,7 @@ def _after_part(reader: FrameReader, pending: list[bytes]) -> Frame:
 
 def _backup_frames(
     engine: str, request: BackupRequest, stream: BackupStream, slot: ExitStack
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     digest = hashlib.sha256()
     size = 0
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Generator
+
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
@@ -20,7 +23,7 @@ def backup_routes(backups: BackupService) -> APIRouter:
 
     @router.post(contract.PATH_BACKUPS)
     def backup(request: BackupRequest) -> StreamingResponse:
-        return StreamingResponse(backups.backup(request), media_type=MEDIA_TYPE)
+        return StreamingResponse(_relay(backups.backup(request)), media_type=MEDIA_TYPE)
 
     @router.post(contract.PATH_RESTORE, status_code=202)
     async def restore(request: Request) -> OperationAccepted:
@@ -30,3 +33,14 @@ def backup_routes(backups: BackupService) -> APIRouter:
             raise BadRequest("the restore body was cut off; nothing was restored") from None
 
     return router
+
+
+async def _relay(frames: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
+    """`frames` read in a worker thread, and closed (which stops the backup tool and frees
+    the operation slot) however the response ends, a client that went away included: the
+    server cancels this generator then, and would never close a plain iterator."""
+    try:
+        while (chunk := await anyio.to_thread.run_sync(next, frames, None)) is not None:
+            yield chunk
+    finally:
+        frames.close()

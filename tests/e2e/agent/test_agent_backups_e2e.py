@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pymysql
 import pytest
-from agent_e2e_harness import Agent, Pki, launch_agent, prepared_agent
+from agent_e2e_harness import Agent, Pki, launch_agent, prepared_agent, processes_mentioning
 
 from strongroom.backups.errors import BackupCorrupted
 from strongroom.backups.keys import BackupKeys
@@ -202,3 +202,19 @@ def test_an_incremental_without_a_parent_is_refused(chain: Chain) -> None:
         chain.source.client().backup(request) as download,
     ):
         list(download.chunks())
+
+
+def test_a_backup_abandoned_by_the_control_plane_stops_and_frees_the_agent(chain: Chain) -> None:
+    agent = chain.source
+    with agent.client(timeout=60).backup(BackupRequest()) as download:
+        next(download.chunks())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        tools = [p for p in processes_mentioning("mariabackup") if str(agent.root) in p[1]]
+        if not tools and not list((agent.data_dir / "tmp").glob("backup-*")):
+            break
+        time.sleep(0.2)
+    assert not tools
+    assert not list((agent.data_dir / "tmp").glob("backup-*"))
+    with agent.client(timeout=60).backup(BackupRequest()) as download:
+        assert sum(len(chunk) for chunk in download.chunks()) == download.trailer().data_bytes
