@@ -43,6 +43,8 @@ class FakeCompute:
         self.world.operation("compute.delete_sandbox")
         self.world.drop("agent", instance_id)
         self.world.drop("files", instance_id)
+        self.world.drop("usage-ticks", instance_id)  # the sandbox's accounting goes with it
+        self.world.drop("usage-override", instance_id)
         self.world.drop("sandbox", instance_id)
         self.world.done("compute.delete_sandbox")
 
