@@ -89,3 +89,13 @@ class GuestLog:
     enabled: bool
     size_bytes: int
     path: str
+
+
+@dataclass(frozen=True)
+class GuestPaths:
+    """Where, as the guest sees it, the files handed over land and the engine keeps its data."""
+
+    files_dir: str
+    data_dir: str
+    run_dir: str
+    log_dir: str

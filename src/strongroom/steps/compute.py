@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from strongroom.steps.base import RetryPolicy, Step, StepContext
 from strongroom.steps.certificates import CLIENT_CA_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE
@@ -27,8 +28,8 @@ class InstallAgentFiles(Step):
 
     def do(self, ctx: StepContext) -> None:
         facts = load_facts(ctx)
-        local = ctx.settings.drivers.local
-        box = local.sandbox_dir(ctx.settings.state_dir, facts.instance_id)
+        paths = ctx.drivers.compute.guest_paths(facts.instance_id)
+        box = Path(paths.files_dir)
         config = {
             "instance_id": facts.instance_id,
             "bind_host": facts.address("management"),
@@ -37,9 +38,9 @@ class InstallAgentFiles(Step):
             "server_key": str(box / SERVER_KEY_FILE),
             "client_ca": str(box / CLIENT_CA_FILE),
             "engine": facts.datastore,
-            "data_dir": str(local.mountpoint(ctx.settings.state_dir, facts.instance_id)),
-            "run_dir": str(box / "run"),
-            "log_dir": str(box / "log"),
+            "data_dir": paths.data_dir,
+            "run_dir": paths.run_dir,
+            "log_dir": paths.log_dir,
             "memory_mib": facts.ram_mb,
             "vcpus": facts.vcpus,
             "listen_address": facts.address("user"),

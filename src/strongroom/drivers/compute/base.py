@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from strongroom.drivers.specs import SandboxSpec
+from strongroom.drivers.specs import GuestPaths, SandboxSpec
 from strongroom.drivers.usage import SandboxUsage
 
 
@@ -20,6 +20,10 @@ class ComputeDriver(Protocol):
 
     def install_files(self, instance_id: str, files: dict[str, bytes]) -> None:
         """Hand files (agent config, certificates) to the sandbox, never over the wire."""
+
+    def guest_paths(self, instance_id: str) -> GuestPaths:
+        """Paths inside the sandbox for the agent's configuration (no I/O)."""
+        ...
 
     def start_agent(self, instance_id: str) -> None:
         """Start the guest agent detached (idempotent: a running agent is kept)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from strongroom.contracts.errors import BadRequest, InfrastructureError
 from strongroom.drivers.linux import cgroups, counters, links, processes
 from strongroom.drivers.local_layout import HostLayout, ensure_shared_dir
-from strongroom.drivers.specs import SandboxSpec
+from strongroom.drivers.specs import GuestPaths, SandboxSpec
 from strongroom.drivers.usage import DiskIo, InterfaceBytes, SandboxUsage
 from strongroom.pki.issued import write_private, write_public
 
@@ -76,6 +76,15 @@ class LocalCompute:
                 raise InfrastructureError(f"refusing to install a file named {name!r}")
             write = write_private if name.endswith(".key") else write_public
             write(box / name, data)
+
+    def guest_paths(self, instance_id: str) -> GuestPaths:
+        box = self.layout.sandbox_dir(instance_id)
+        return GuestPaths(
+            files_dir=str(box),
+            data_dir=str(self.layout.mountpoint(instance_id)),
+            run_dir=str(box / "run"),
+            log_dir=str(box / "log"),
+        )
 
     def start_agent(self, instance_id: str) -> None:
         config = self._require_sandbox(instance_id) / AGENT_CONFIG

@@ -17,6 +17,7 @@ from strongroom.drivers.specs import (
     DatabaseSpec,
     GuestHealth,
     GuestLog,
+    GuestPaths,
     GuestTarget,
     PrepareSpec,
     SandboxSpec,
@@ -46,6 +47,7 @@ class FakeCompute:
         self.world.drop("usage-ticks", instance_id)  # the sandbox's accounting goes with it
         self.world.drop("usage-override", instance_id)
         self.world.drop("sandbox", instance_id)
+        self.world.drop(metrics.OVERRIDE, instance_id)
         self.world.done("compute.delete_sandbox")
 
     def install_files(self, instance_id: str, files: dict[str, bytes]) -> None:
@@ -53,6 +55,10 @@ class FakeCompute:
         self._require_sandbox(instance_id)
         self.world.put("files", instance_id, {"names": sorted(files)})
         self.world.done("compute.install_files")
+
+    def guest_paths(self, instance_id: str) -> GuestPaths:
+        box = f"/fake/{instance_id}"
+        return GuestPaths(box, f"{box}/data", f"{box}/run", f"{box}/log")
 
     def start_agent(self, instance_id: str) -> None:
         self.world.operation("compute.start_agent")
