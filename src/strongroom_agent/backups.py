@@ -10,7 +10,6 @@ rest as an operation the control plane polls.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import queue
 from collections.abc import AsyncIterator, Generator, Iterator
@@ -130,12 +129,10 @@ def _after_part(reader: FrameReader, pending: list[bytes]) -> Frame:
 def _backup_frames(
     engine: str, request: BackupRequest, stream: BackupStream, slot: ExitStack
 ) -> Generator[bytes, None, None]:
-    digest = hashlib.sha256()
     size = 0
     try:
         try:
             for chunk in stream.chunks():
-                digest.update(chunk)
                 size += len(chunk)
                 yield from data_frames(iter([chunk]))
             checkpoint = stream.checkpoint()
@@ -148,7 +145,6 @@ def _backup_frames(
             engine=engine,
             checkpoint=checkpoint,
             data_bytes=size,
-            data_sha256=digest.hexdigest(),
         )
         log.info("%s backup streamed %d bytes", request.kind, size)
         yield encode_frame(FRAME_END, trailer.model_dump_json().encode())

@@ -1,8 +1,8 @@
 """Backup stream ⇄ stored object: compress (zstd) → encrypt (`envelope`) → sha256 → store,
 and back, verifying the whole object before a single byte is handed on.
 
-Storing checks what arrived against the agent's trailer (byte count and sha256 of the raw
-stream) before the final record is written, so a short or altered stream from the agent never
+Storing checks what arrived against the agent's trailer (the byte count of the raw stream)
+before the final record is written, so a short or altered stream from the agent never
 becomes a stored object. Opening reads the object twice: the first pass checks its size and
 sha256 against the values recorded at backup time and authenticates every record (so a
 damaged, truncated or foreign object and a wrong key are all refused up front); only then does
@@ -106,17 +106,15 @@ def open_chain(
 
 
 def _checked_against_trailer(source: BackupSource) -> BackupSource:
-    data_hash = hashlib.sha256()
     count = 0
 
     def chunks() -> Iterator[bytes]:
         nonlocal count
         for chunk in source.chunks:
-            data_hash.update(chunk)
             count += len(chunk)
             yield chunk
         trailer = source.trailer()
-        if (count, data_hash.hexdigest()) != (trailer.data_bytes, trailer.data_sha256):
+        if count != trailer.data_bytes:
             raise BackupCorrupted(
                 "the backup stream differs from what the agent sent",
                 detail=f"received {count} bytes, the agent reports {trailer.data_bytes}",

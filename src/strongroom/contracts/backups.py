@@ -44,14 +44,14 @@ class BackupRequest(_Wire):
 
 
 class BackupTrailer(_Wire):
-    """How a backup stream ended: the checkpoint the next incremental needs, and what the
-    agent sent (so the control plane checks it received exactly that)."""
+    """How a backup stream ended: the checkpoint the next incremental needs, and how many
+    bytes the agent sent (the control plane checks it received exactly that many; TLS
+    already protects their integrity, the frames their completeness)."""
 
     kind: BackupKind
     engine: str
     checkpoint: str = Field(max_length=CHECKPOINT_MAX_LENGTH)
     data_bytes: int = Field(ge=0)
-    data_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class RestorePart(_Wire):

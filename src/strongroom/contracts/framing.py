@@ -33,19 +33,26 @@ class Frame:
     payload: bytes
 
 
+def frame_header(kind: bytes, size: int) -> bytes:
+    """The 5 bytes that open a frame of `size` payload bytes (send the payload after it)."""
+    if kind not in FRAME_TYPES or size > MAX_FRAME_PAYLOAD:
+        raise FrameError(f"cannot frame {kind!r} with {size} bytes")
+    return _HEADER.pack(kind, size)
+
+
 def encode_frame(kind: bytes, payload: bytes = b"") -> bytes:
     """One frame as bytes."""
-    if kind not in FRAME_TYPES or len(payload) > MAX_FRAME_PAYLOAD:
-        raise FrameError(f"cannot frame {kind!r} with {len(payload)} bytes")
-    return _HEADER.pack(kind, len(payload)) + payload
+    return frame_header(kind, len(payload)) + payload
 
 
 def data_frames(chunks: Iterator[bytes], limit: int = 1 << 20) -> Iterator[bytes]:
-    """`chunks` as `D` frames of at most `limit` bytes each."""
+    """`chunks` as `D` frames of at most `limit` bytes each, each yielded as its header
+    then its payload (no copy of the data)."""
     for chunk in chunks:
-        view = memoryview(chunk)
-        for start in range(0, len(view), limit):
-            yield encode_frame(FRAME_DATA, bytes(view[start : start + limit]))
+        for start in range(0, len(chunk), limit):
+            piece = chunk if len(chunk) <= limit else chunk[start : start + limit]
+            yield frame_header(FRAME_DATA, len(piece))
+            yield piece
 
 
 class ByteReader:
@@ -66,7 +73,8 @@ class ByteReader:
                 del self._buffer[: self._offset]
                 self._offset = 0
             self._buffer += chunk
-        data = bytes(self._buffer[self._offset : self._offset + size])
+        with memoryview(self._buffer) as view:  # one copy, and the view is released at once
+            data = bytes(view[self._offset : self._offset + size])
         self._offset += size
         return data
 

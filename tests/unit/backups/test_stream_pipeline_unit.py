@@ -43,7 +43,6 @@ def source(data: bytes, chunk: int = 65536, trailer_data: bytes | None = None) -
         engine="mariadb",
         checkpoint="to_lsn = 42\n",
         data_bytes=len(reported),
-        data_sha256=hashlib.sha256(reported).hexdigest(),
     )
     chunks = iter([data[i : i + chunk] for i in range(0, len(data), chunk)])
     return BackupSource(chunks, lambda: trailer)

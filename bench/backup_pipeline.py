@@ -1,0 +1,198 @@
+"""Backup and restore through the agent and the control-plane pipeline, timed side by side
+with the raw tools on the same database in the same run:
+
+    raw backup:  mariabackup --backup --stream=xbstream | zstd -1 -T2 > file
+    raw restore: zstd -d | mbstream -x, --prepare (+ --incremental-dir), --move-back
+    pipeline:    agent stream -> zstd -> AES-256-GCM -> sha256 -> local object store, and back
+                 (restore includes the verification pass, the chown and the server start)
+
+Run as root from the repository: `.venv/bin/python -m bench.backup_pipeline --mib 200`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from strongroom.backups.keys import BackupKeys
+from strongroom.backups.stream_pipeline import BackupSource, StoredBackup, open_chain, store_backup
+from strongroom.contracts.agent import DatabaseSpec, PrepareRequest, UserSpec
+from strongroom.contracts.backups import BackupKind, BackupRequest
+from strongroom.drivers.objectstore.local import LocalObjectStore
+from strongroom.keyring import Keyring
+from strongroom.pki import CertificateAuthority
+from tests.e2e.agent.agent_e2e_harness import Agent, Pki, free_port
+
+PASSWORD = "Bench-pass-1234"
+ROW_BYTES = 230  # on disk, with InnoDB overhead, per generated row
+
+
+def start_agent(root: Path, pki: Pki, name: str, prepare: bool) -> Agent:
+    home = root / name
+    home.mkdir(mode=0o755)
+    agent = Agent(name, home, free_port(), free_port(), pki)
+    agent.write_config(memory_mib=1024)
+    agent.start()
+    if prepare:
+        client = agent.client(timeout=60)
+        request = PrepareRequest(
+            listen_address="127.0.0.1",
+            databases=[DatabaseSpec(name="bench")],
+            users=[UserSpec(name="bench", password=PASSWORD, databases=["bench"])],
+        )
+        client.wait_operation(client.prepare(request), timeout=120)
+    return agent
+
+
+def load(agent: Agent, mib: int) -> int:
+    rows = mib * 1024 * 1024 // ROW_BYTES
+    with agent.login("bench", PASSWORD, "bench") as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE t (id INT PRIMARY KEY, a CHAR(96), b VARCHAR(120))")
+        for start in range(1, rows + 1, 200_000):
+            end = min(rows, start + 199_999)
+            cur.execute(
+                "INSERT INTO t SELECT seq, CONCAT(MD5(seq), MD5(seq + 1), MD5(seq + 2)),"
+                f" CONCAT(SHA1(seq), SHA1(-seq), SHA1(seq * 7)) FROM seq_{start}_to_{end}"
+            )
+    return rows
+
+
+def change(agent: Agent, percent: int) -> None:
+    with agent.login("bench", PASSWORD, "bench") as conn, conn.cursor() as cur:
+        cur.execute(f"UPDATE t SET b = MD5(RAND()) WHERE id % 100 < {percent}")
+
+
+def raw_backup(agent: Agent, out: Path, lsn: Path, parent: Path | None) -> float:
+    argv = [
+        "mariabackup", "--no-defaults", "--backup", "--stream=xbstream",
+        f"--datadir={agent.data_dir / 'mysql'}",
+        f"--socket={agent.root / 'run' / 'mariadb' / 'mariadbd.sock'}", "--user=root",
+        f"--target-dir={out.parent / 'target'}", f"--extra-lsndir={lsn}",
+    ]  # fmt: skip
+    if parent is not None:
+        argv.append(f"--incremental-basedir={parent}")
+    started = time.monotonic()
+    with out.open("wb") as sink:
+        backup = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        zstd = subprocess.run(["zstd", "-1", "-T2", "-q", "-c"], stdin=backup.stdout, stdout=sink)
+        if backup.wait() != 0 or zstd.returncode != 0:
+            raise RuntimeError("raw backup failed")
+    return time.monotonic() - started
+
+
+def raw_restore(work: Path, files: list[Path]) -> float:
+    started = time.monotonic()
+    dirs = []
+    for index, path in enumerate(files):
+        target = work / f"part{index}"
+        target.mkdir()
+        subprocess.run(f"zstd -d -q -c {path} | mbstream -x -C {target}", shell=True, check=True)
+        dirs.append(target)
+    quiet = {"check": True, "capture_output": True}
+    subprocess.run(
+        ["mariabackup", "--no-defaults", "--prepare", f"--target-dir={dirs[0]}"], **quiet
+    )  # type: ignore[call-overload]
+    for part in dirs[1:]:
+        subprocess.run(  # type: ignore[call-overload]
+            ["mariabackup", "--no-defaults", "--prepare", f"--target-dir={dirs[0]}",
+             f"--incremental-dir={part}"], **quiet,
+        )  # fmt: skip
+    subprocess.run(  # type: ignore[call-overload]
+        ["mariabackup", "--no-defaults", "--move-back", f"--target-dir={dirs[0]}",
+         f"--datadir={work / 'datadir'}"], **quiet,
+    )  # fmt: skip
+    subprocess.run(["chown", "-R", "mysql:mysql", str(work / "datadir")], check=True)
+    return time.monotonic() - started
+
+
+def pipeline_backup(
+    agent: Agent, store: LocalObjectStore, keys: BackupKeys, key: str, parent: str | None
+) -> tuple[float, StoredBackup, str, int]:
+    kind = BackupKind.INCREMENTAL if parent else BackupKind.FULL
+    started = time.monotonic()
+    with agent.client(timeout=60).backup(BackupRequest(kind=kind, parent_checkpoint=parent)) as d:
+        stored, trailer = store_backup(
+            BackupSource(d.chunks(), d.trailer), store, key, keys.current()
+        )
+    return time.monotonic() - started, stored, trailer.checkpoint, trailer.data_bytes
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(mib: int, root: Path) -> None:
+    ca = CertificateAuthority.load_or_create(root / "pki" / "ca")
+    pki = Pki(root / "pki", ca, ca.ensure_client_certificate(root / "pki" / "cp"))
+    source = start_agent(root, pki, "bench-src", prepare=True)
+    target = start_agent(root, pki, "bench-dst", prepare=False)
+    try:
+        started = time.monotonic()
+        rows = load(source, mib)
+        print(f"loaded {rows} rows (~{mib} MiB) in {time.monotonic() - started:.1f}s")
+        store = LocalObjectStore(root / "objects")
+        keys = BackupKeys(Keyring(root / "state"))
+        raw = root / "raw"
+        raw.mkdir()
+        t_raw_full = raw_backup(source, raw / "full.zst", raw / "lsn-full", None)
+        t_full, full, checkpoint, full_raw = pipeline_backup(source, store, keys, "b/full", None)
+        change(source, 5)
+        t_raw_incr = raw_backup(source, raw / "incr.zst", raw / "lsn-incr", raw / "lsn-full")
+        t_incr, incr, _, incr_raw = pipeline_backup(source, store, keys, "b/incr", checkpoint)
+        assert source.proc is not None
+        agent_peak = peak_rss_mib(source.proc.pid)
+        t_raw_restore = raw_restore(raw, [raw / "full.zst", raw / "incr.zst"])
+        started = time.monotonic()
+        client = target.client(timeout=120)
+        parts = open_chain(store, [full, incr], keys)
+        kinds = [BackupKind.FULL, BackupKind.INCREMENTAL]
+        client.wait_operation(client.restore(list(zip(kinds, parts, strict=True))), 600)
+        t_restore = time.monotonic() - started
+        report(
+            [
+                ("full backup", t_raw_full, t_full, full_raw, full.size),
+                ("incremental (5 %)", t_raw_incr, t_incr, incr_raw, incr.size),
+                ("restore full+incr", t_raw_restore, t_restore, full_raw + incr_raw, 0),
+            ],
+            raw,
+        )
+        print(f"agent peak RSS during backups: {agent_peak:.0f} MiB")
+    finally:
+        source.cleanup()
+        target.cleanup()
+
+
+def report(lines: list[tuple[str, float, float, int, int]], raw: Path) -> None:
+    sizes = {p.name: p.stat().st_size for p in raw.glob("*.zst")}
+    print(f"raw zstd files: {', '.join(f'{n} {s / 1e6:.1f} MB' for n, s in sizes.items())}")
+    print(
+        f"{'':20} {'raw s':>7} {'pipeline s':>10} {'ratio':>6} {'stream MB':>10} {'stored MB':>10}"
+    )
+    for name, t_raw, t_pipe, stream, stored in lines:
+        print(
+            f"{name:20} {t_raw:7.2f} {t_pipe:10.2f} {t_raw / t_pipe:6.2f}"
+            f" {stream / 1e6:10.1f} {stored / 1e6:10.1f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--mib", type=int, default=200, help="database size to generate")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="strongroom-bench-backup-", dir="/tmp"))
+    root.chmod(0o755)
+    try:
+        run(args.mib, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
