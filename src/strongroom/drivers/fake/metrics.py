@@ -1,12 +1,14 @@
 """Synthetic usage and engine metrics for the fake drivers.
 
-Every read advances the instance's counters by one "tick", so successive samples show
-activity. Tests steer the rest through a `usage-override` record in the world (any field of
-the sample by name, e.g. `oom_kills` or `volume_used_bytes`).
+Counters grow with the wall clock (100 "ticks" a second), so successive samples show
+activity without the fake world keeping any record of its own. Tests steer the rest through
+a `usage-override` record (any field of the sample by name, e.g. `oom_kills` or
+`volume_used_bytes`), which goes with the sandbox.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,11 +21,12 @@ VOLUME_BYTES = 1024 * MIB
 OVERRIDE = "usage-override"
 
 
-def _tick(world: FakeWorld, instance_id: str) -> int:
-    record = world.get("usage-ticks", instance_id) or {"ticks": 0}
-    ticks = int(record["ticks"]) + 1
-    world.put("usage-ticks", instance_id, {"ticks": ticks})
-    return ticks
+TICKS_PER_SECOND = 100
+_BASE = 1_780_000_000.0  # a fixed point in 2026, so that counters start small
+
+
+def _ticks() -> int:
+    return int((time.time() - _BASE) * TICKS_PER_SECOND)
 
 
 def _override(world: FakeWorld, instance_id: str) -> dict[str, Any]:
@@ -32,10 +35,10 @@ def _override(world: FakeWorld, instance_id: str) -> dict[str, Any]:
 
 def sandbox_usage(world: FakeWorld, instance_id: str, ram_mb: int) -> SandboxUsage:
     """CPU, memory, network and disk counters that grow with every read."""
-    ticks, extra = _tick(world, instance_id), _override(world, instance_id)
+    ticks, extra = _ticks(), _override(world, instance_id)
     return SandboxUsage(
-        cpu_ns=int(extra.get("cpu_ns", ticks * 50_000_000)),
-        memory_bytes=int(extra.get("memory_bytes", 100 * MIB + ticks)),
+        cpu_ns=int(extra.get("cpu_ns", ticks * 500_000)),
+        memory_bytes=int(extra.get("memory_bytes", 100 * MIB + ticks % MIB)),
         memory_limit_bytes=ram_mb * MIB,
         oom_kills=int(extra.get("oom_kills", 0)),
         pids=int(extra.get("pids", 12)),
@@ -49,7 +52,7 @@ def sandbox_usage(world: FakeWorld, instance_id: str, ram_mb: int) -> SandboxUsa
 
 def engine_sample(world: FakeWorld, instance_id: str, running: bool) -> MetricsSample:
     """Engine counters growing with every read; `up` follows the engine record."""
-    ticks, extra = _tick(world, instance_id), _override(world, instance_id)
+    ticks, extra = _ticks(), _override(world, instance_id)
     used = int(extra.get("volume_used_bytes", 50 * MIB))
     engine = EngineMetrics(
         up=running,
