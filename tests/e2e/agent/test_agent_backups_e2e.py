@@ -6,6 +6,7 @@ the agent; either way the target's data dir is never touched."""
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections.abc import Iterator
@@ -64,8 +65,16 @@ def take_backup(
     request = BackupRequest(kind=kind, parent_checkpoint=parent)
     started = time.monotonic()
     with agent.client(timeout=60).backup(request) as download:
+        chunks = download.chunks()
+        first = next(chunks)
+        with connect(agent) as conn, conn.cursor() as cur:  # the instance serves meanwhile
+            cur.execute("INSERT INTO items VALUES (0, 'during the backup', 0)")
+            cur.execute("DELETE FROM items WHERE id = 0")
         stored, trailer = store_backup(
-            BackupSource(download.chunks(), download.trailer), store, key, keys.current()
+            BackupSource(itertools.chain([first], chunks), download.trailer),
+            store,
+            key,
+            keys.current(),
         )
     print(
         f"\n{kind} backup: {trailer.data_bytes / 1e6:.1f} MB raw -> {stored.size / 1e6:.1f} MB "
