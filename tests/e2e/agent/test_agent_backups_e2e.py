@@ -113,6 +113,12 @@ def chain(agents: dict[str, Agent], e2e_root: Path, pki: Pki) -> Chain:
     return Chain(source, store, keys, full, incremental, rows_of(source))
 
 
+@pytest.fixture(scope="module")
+def blank(agents: dict[str, Agent], e2e_root: Path, pki: Pki) -> Agent:
+    """A fresh agent, never prepared: the target that refused restores must leave as is."""
+    return launch_agent(agents, e2e_root, pki, "inst-backup-bad")
+
+
 def staged_or_restored(agent: Agent) -> list[str]:
     return sorted(p.name for p in agent.data_dir.iterdir() if p.name != "tmp")
 
@@ -135,10 +141,8 @@ def test_full_plus_incremental_restores_exactly(
     assert (target.data_dir / "mysql").stat().st_uid != 0  # chowned to the server's user
 
 
-def test_a_corrupted_backup_is_refused_before_the_agent_sees_it(
-    chain: Chain, agents: dict[str, Agent], e2e_root: Path, pki: Pki
-) -> None:
-    target = launch_agent(agents, e2e_root, pki, "inst-backup-bad")
+def test_a_corrupted_backup_is_refused_before_the_agent_sees_it(chain: Chain, blank: Agent) -> None:
+    target = blank
     before = staged_or_restored(target)
     path = chain.store.directory / chain.incremental.key
     damaged = bytearray(path.read_bytes())
@@ -154,9 +158,9 @@ def test_a_corrupted_backup_is_refused_before_the_agent_sees_it(
 
 
 def test_a_cut_restore_body_leaves_the_target_untouched(
-    chain: Chain, agents: dict[str, Agent], e2e_root: Path, pki: Pki
+    chain: Chain, blank: Agent, pki: Pki
 ) -> None:
-    target = agents["inst-backup-bad"]
+    target = blank
     before = staged_or_restored(target)
     (part,) = open_chain(chain.store, [chain.full], chain.keys)
 
@@ -172,10 +176,8 @@ def test_a_cut_restore_body_leaves_the_target_untouched(
     assert staged_or_restored(target) == before
 
 
-def test_an_unterminated_restore_body_is_refused(
-    chain: Chain, agents: dict[str, Agent], pki: Pki
-) -> None:
-    target = agents["inst-backup-bad"]
+def test_an_unterminated_restore_body_is_refused(chain: Chain, blank: Agent, pki: Pki) -> None:
+    target = blank
     before = staged_or_restored(target)
     (part,) = open_chain(chain.store, [chain.full], chain.keys)
     frames = list(restore_body([(BackupKind.FULL, part)]))[:-1]  # no end frame
@@ -227,3 +229,16 @@ def test_a_backup_abandoned_by_the_control_plane_stops_and_frees_the_agent(chain
     assert not list((agent.data_dir / "tmp").glob("backup-*"))
     with agent.client(timeout=60).backup(BackupRequest()) as download:
         assert sum(len(chunk) for chunk in download.chunks()) == download.trailer().data_bytes
+
+
+def test_a_broken_chain_fails_the_restore_and_leaves_nothing(chain: Chain, blank: Agent) -> None:
+    target = blank
+    before = staged_or_restored(target)
+    client = target.client(timeout=60)
+    parts = open_chain(chain.store, [chain.incremental, chain.full], chain.keys)
+    kinds = [BackupKind.FULL, BackupKind.INCREMENTAL]
+    operation = client.restore(list(zip(kinds, parts, strict=True)))
+    with pytest.raises(InfrastructureError, match="not a full backup"):
+        client.wait_operation(operation, timeout=60)
+    assert staged_or_restored(target) == before
+    assert client.status().engine_state is EngineState.STOPPED

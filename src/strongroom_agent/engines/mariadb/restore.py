@@ -11,8 +11,8 @@ import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from strongroom.contracts.errors import Conflict, InfrastructureError
-from strongroom_agent.engines.mariadb.backup import MARIABACKUP_BINARY
+from strongroom.contracts.errors import BadRequest, Conflict, InfrastructureError
+from strongroom_agent.engines.mariadb.backup import CHECKPOINT_FILE, MARIABACKUP_BINARY
 from strongroom_agent.engines.mariadb.config import Layout
 
 MBSTREAM_BINARY = "/usr/bin/mbstream"
@@ -67,24 +67,67 @@ def _extract(part: Iterator[bytes], target: Path) -> None:
 
 
 def finish(layout: Layout, os_user: str) -> None:
-    """Prepare the staged full, apply the incrementals, move into the data dir, chown."""
+    """Check the chain, prepare the staged full, apply the incrementals, move into the data
+    dir, chown. On failure nothing is left but the error: the staging is consumed (prepare
+    changes it in place), so a retry restores from the start."""
     staging = staging_dir(layout)
     parts = sorted(staging.glob("part-*"), key=lambda p: int(p.name.split("-")[1]))
     if not parts:
         raise Conflict("no restore is staged")
+    try:
+        check_chain(parts)
+        _prepare_and_move(layout, os_user, staging, parts)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(_partial(layout), ignore_errors=True)
+
+
+def check_chain(parts: list[Path]) -> None:
+    """The first part is a full and each next one an incremental starting exactly where the
+    previous one ended (their `xtrabackup_checkpoints`); `BadRequest` otherwise."""
+    previous_to: str | None = None
+    for index, part in enumerate(parts):
+        fields = _checkpoints(part)
+        expected = "full-backuped" if index == 0 else "incremental"
+        if fields.get("backup_type") != expected:
+            raise BadRequest(
+                f"restore part {index} is not a {expected.split('-')[0]} backup",
+                detail=f"backup_type = {fields.get('backup_type')}",
+            )
+        if previous_to is not None and fields.get("from_lsn") != previous_to:
+            raise BadRequest(
+                f"restore part {index} does not continue part {index - 1}",
+                detail=f"from_lsn {fields.get('from_lsn')}, previous to_lsn {previous_to}",
+            )
+        previous_to = fields.get("to_lsn")
+
+
+def _checkpoints(part: Path) -> dict[str, str]:
+    try:
+        text = (part / CHECKPOINT_FILE).read_text()
+    except OSError:
+        return {}
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _partial(layout: Layout) -> Path:
+    return layout.datadir.with_name(layout.datadir.name + ".restoring")
+
+
+def _prepare_and_move(layout: Layout, os_user: str, staging: Path, parts: list[Path]) -> None:
     full, incrementals = parts[0], parts[1:]
     log_path = staging / "mariabackup.log"
     _run([MARIABACKUP_BINARY, "--no-defaults", "--prepare", f"--target-dir={full}"], log_path)
     for part in incrementals:
         argv = [MARIABACKUP_BINARY, "--no-defaults", "--prepare", f"--target-dir={full}"]
         _run([*argv, f"--incremental-dir={part}"], log_path)
-    partial = layout.datadir.with_name(layout.datadir.name + ".restoring")
+    partial = _partial(layout)
     shutil.rmtree(partial, ignore_errors=True)
     argv = [MARIABACKUP_BINARY, "--no-defaults", "--move-back", f"--target-dir={full}"]
     _run([*argv, f"--datadir={partial}"], log_path)
     _chown_tree(partial, os_user)
     os.replace(partial, layout.datadir)
-    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _run(argv: list[str], log_path: Path) -> None:
