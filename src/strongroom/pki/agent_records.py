@@ -40,5 +40,13 @@ def expiries(pki_dir: Path) -> dict[str, datetime]:
     return found
 
 
+def expiry(pki_dir: Path, instance_id: str) -> datetime | None:
+    """Expiry of the certificate last recorded for the instance's agent, None if none is."""
+    try:
+        return certificate_expiry(_path(pki_dir, instance_id).read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
 def forget(pki_dir: Path, instance_id: str) -> None:
     _path(pki_dir, instance_id).unlink(missing_ok=True)

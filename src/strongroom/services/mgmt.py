@@ -19,6 +19,7 @@ from strongroom.drivers.placement import Placement, placement_of
 from strongroom.identity.context import RequestContext
 from strongroom.jobs.admin_kinds import RESET_STATUS
 from strongroom.jobs.queue import UNFINISHED, JobQueue
+from strongroom.pki import agent_records
 from strongroom.store import instances, networks
 from strongroom.store.database import Database
 from strongroom.store.models import Instance, Job, Network
@@ -78,6 +79,8 @@ class MgmtInstanceView:
     placement: Placement
     ports: tuple[PortView, ...]
     jobs: tuple[JobView, ...]
+    # Expiry of the certificate the agent last served (the rotation duty records it).
+    agent_certificate_expires: datetime | None = None
 
     @property
     def management_address(self) -> str | None:
@@ -153,6 +156,7 @@ class MgmtService:
             placement=placement_of(self.settings, row.id),
             ports=ports,
             jobs=tuple(_job_view(j) for j in _jobs_of(s, row.id, history)),
+            agent_certificate_expires=agent_records.expiry(self.settings.pki_dir(), row.id),
         )
 
 

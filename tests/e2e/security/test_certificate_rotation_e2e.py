@@ -150,6 +150,13 @@ def test_rotation_reissues_certificates_without_restarting_the_engine(
     assert abs(float(found.group(1)) - served_after.not_valid_after_utc.timestamp()) < 1
     assert 'certificate="control-plane"' in metrics
 
+    admin = plane.tenant("admin", "root", "admin")
+    shown = plane.client.get(
+        plane.url(admin, f"mgmt/instances/{instance_id}"), headers=admin.headers()
+    ).json()["instance"]
+    expected = served_after.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%S")
+    assert shown["agent"]["certificate_expires"] == expected
+
     # With one day left and a half-day threshold, nothing is due.
     assert _rotation(plane, worker, 0.5).rotate() == []
 

@@ -45,6 +45,7 @@ def render_mgmt_instance(view: MgmtInstanceView, *, detail: bool) -> dict[str, A
         "deleted_at": timestamp(row.deleted_at),
         "server": {"id": place.server_id, "host": place.host},
         "management_address": view.management_address,
+        "agent": {"certificate_expires": timestamp(view.agent_certificate_expires)},
         "volume": {
             "path": place.volume_path,
             "mountpoint": place.mountpoint,
