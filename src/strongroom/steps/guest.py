@@ -13,7 +13,8 @@ class PrepareGuest(Step):
     """Initialise the engine with the requested databases and users (declarative)."""
 
     name = "prepare_guest"
-    retry = RetryPolicy(attempts=10, backoff_seconds=0.5)
+    # The agent answers already (WaitForAgent); retries are for transient engine failures.
+    retry = RetryPolicy(attempts=3, backoff_seconds=1.0)
 
     def do(self, ctx: StepContext) -> None:
         facts = load_facts(ctx)

@@ -7,6 +7,7 @@ import pwd
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from strongroom.contracts.errors import InfrastructureError
 from strongroom_agent.engines import process
@@ -55,12 +56,22 @@ def initialise(layout: Layout, os_user: str) -> bool:
             check=False,
         )
     if result.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
         raise InfrastructureError(
             "initialising the data directory failed",
-            detail=f"mariadb-install-db exited {result.returncode}; see {log_path}",
+            detail=f"mariadb-install-db exited {result.returncode}: {_tail(log_path)}",
+            retryable=True,  # nothing is left behind; a transient failure may pass next time
         )
     os.replace(partial, layout.datadir)
     return True
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    """The end of a log, for an operator's fault detail (install-db logs hold no secrets)."""
+    try:
+        return " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"(no log at {log})"
 
 
 def launch(argv: list[str], layout: Layout, timeout: float) -> int:
