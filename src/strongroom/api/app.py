@@ -18,6 +18,7 @@ from strongroom.api.routers import (
     logs,
     metrics,
     mgmt,
+    quotas,
     versions,
 )
 from strongroom.config import Settings
@@ -34,6 +35,7 @@ from strongroom.services.configurations import ConfigurationService
 from strongroom.services.instances import InstanceService
 from strongroom.services.logs import LogService
 from strongroom.services.mgmt import MgmtService
+from strongroom.services.quotas import QuotaService
 from strongroom.services.users import UserService
 from strongroom.store.database import Database
 
@@ -56,6 +58,7 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.logs = LogService(db, queue)
     app.state.catalog = CatalogService(settings, db)
     app.state.mgmt = MgmtService(settings, db, queue)
+    app.state.quotas = QuotaService(settings, db)
     app.state.metrics = CollectorRegistry(auto_describe=False)
     app.state.metrics.register(ControlPlaneCollector(settings, db))
     app.state.metrics.register(InstanceMetricsCollector(db))
@@ -66,5 +69,6 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     for module in (*routers, metrics):
         app.include_router(module.router)
     app.include_router(mgmt.router)
+    app.include_router(quotas.router)
     app.include_router(instance_metrics.router)
     return app

@@ -8,7 +8,7 @@ from strongroom.config import Settings
 from strongroom.contracts.errors import NotFound
 from strongroom.datastores import DatastoreDescription, DatastoreVersion, load_catalog
 from strongroom.identity.context import RequestContext
-from strongroom.store import catalog, instances
+from strongroom.store import catalog, instances, quotas
 from strongroom.store.database import Database
 from strongroom.store.models import Flavor
 
@@ -64,8 +64,8 @@ class CatalogService:
         raise NotFound(f"Datastore version {version_id} could not be found.")
 
     def limits(self, ctx: RequestContext) -> AbsoluteLimits:
-        q = self.settings.quotas
         with self.db.read() as s:
+            q = quotas.limits_for(s, ctx.project_id, self.settings.quotas)
             count, gib = instances.usage(s, ctx.project_id)
             ram = sum(
                 f.ram

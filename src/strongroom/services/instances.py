@@ -21,7 +21,7 @@ from strongroom.services.configurations import attachable
 from strongroom.services.requests import CreateInstance
 from strongroom.services.scope import check_write, visible_instance
 from strongroom.services.views import EventView, InstanceView, instance_views
-from strongroom.store import accounts, catalog, configurations, instances, networks
+from strongroom.store import accounts, catalog, configurations, instances, networks, quotas
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Flavor, Instance
 
@@ -163,7 +163,7 @@ class InstanceService:
         return size
 
     def _check_quota(self, s: Session, project_id: str, flavor: Flavor, size: int) -> None:
-        q = self.settings.quotas
+        q = quotas.limits_for(s, project_id, self.settings.quotas)
         count, gib = instances.usage(s, project_id)
         if 0 <= q.max_instances < count + 1:
             raise OverLimit(f"Quota exceeded for instances: {count} of {q.max_instances} in use.")

@@ -257,3 +257,12 @@ class InstanceTopQueries(Base):
     instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     collected_at: Mapped[datetime] = mapped_column(DateTime)
     queries: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class QuotaLimit(Base):
+    """An operator's override of one quota for one project (the config holds the defaults)."""
+
+    __tablename__ = "quota_limits"
+    project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hard_limit: Mapped[int] = mapped_column(Integer)
