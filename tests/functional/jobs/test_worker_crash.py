@@ -44,7 +44,18 @@ def run_crashing_worker(
     lines += [f'crash_in = "{inside}"', f'fail_in = "{fail_in}"']
     config.write_text("\n".join(lines) + "\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "strongroom.cli.worker", "--config", str(config)],
+        # setpriv: the worker is SIGKILLed if pytest dies, so an aborted run leaves none behind
+        [
+            "setpriv",
+            "--pdeathsig",
+            "KILL",
+            "--",
+            sys.executable,
+            "-m",
+            "strongroom.cli.worker",
+            "--config",
+            str(config),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
