@@ -55,7 +55,9 @@ class _WorkerSupervisor:
         self._thread.start()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "strongroom.cli.worker", *self._config])
+        # The worker gets SIGTERM if this process dies without stopping it (setpriv, util-linux).
+        argv = [sys.executable, "-m", "strongroom.cli.worker", *self._config]
+        return subprocess.Popen(["setpriv", "--pdeathsig", "TERM", "--", *argv])
 
     def _loop(self) -> None:
         while not self._stopping.is_set():

@@ -47,7 +47,16 @@ class Up:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "strongroom"), "--config", str(self.config), "up"],
+            [
+                "setpriv",
+                "--pdeathsig",
+                "TERM",
+                "--",
+                str(VENV_BIN / "strongroom"),
+                "--config",
+                str(self.config),
+                "up",
+            ],
             stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
             text=True,
