@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,7 +48,6 @@ class ClaimedJob:
     attempts: int
     error_code: str | None = None
     error_message: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class JobQueue:
