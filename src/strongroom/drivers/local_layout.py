@@ -64,6 +64,11 @@ class HostLayout:
         return f"{self.prefix}-{instance_id.replace('-', '')[:_SHORT_ID]}"
 
     @property
+    def host_guard(self) -> str:
+        """The host's nftables table guarding our bridges."""
+        return f"{self.prefix}_host"
+
+    @property
     def cgroup_root(self) -> str:
         return self.prefix
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from strongroom.config import Settings
 from strongroom.config.settings import DriverSettings, LocalDriverSettings, NetworkSettings
-from strongroom.drivers.linux import cgroups, links, processes, volumes
+from strongroom.drivers.linux import cgroups, links, nftables, processes, volumes
 from tests.support.controlplane import make_settings
 
 FORBIDDEN = IPv4Network("198.18.0.0/22")  # what `make run` uses: never touched by tests
@@ -143,3 +143,4 @@ def sweep(run: LocalRun) -> None:
         links.delete_netns(ns)
     for name in links.list_links(run.prefix):
         links.delete_link(name)
+    nftables.delete_host_guard(f"{run.prefix}_host")

@@ -272,3 +272,19 @@ def test_admins_see_the_infrastructure_users_never_do(
                 plane.url(demo, f"instances/{instance_id}{path}"), headers=demo.headers()
             )
             assert r.status_code == 200 and not any(h in r.text for h in hidden), r.text
+
+
+def test_the_host_itself_is_closed_to_sandboxes_and_neighbours(
+    clients: dict[str, Client], local_run: LocalRun
+) -> None:
+    """A service of the host's that listens on a bridge address is not reachable from the
+    networks: the host guard drops connections they open, while the host's own still work."""
+    for network in (local_run.public, local_run.management):
+        address = _host_address(network)
+        with socket.socket() as server:
+            server.bind((address, 0))
+            server.listen()
+            port = server.getsockname()[1]
+            assert clients["inside"].tcp(address, port) in {"dropped", "unreachable"}
+            with socket.create_connection((address, port), timeout=2):
+                pass  # the host reaches itself

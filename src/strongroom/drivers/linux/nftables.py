@@ -7,7 +7,7 @@ replaces that table in a single nft transaction and never touches any other tabl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import Literal
@@ -130,3 +130,39 @@ def delete_ruleset(netns: str, table_name: str = DEFAULT_TABLE) -> None:
     table = validate_table(table_name)
     script = f"table inet {table}\ndelete table inet {table}\n"
     run(in_netns(netns, ["nft", "-f", "-"]), input_text=script)
+
+
+def render_host_guard(table_name: str, interfaces: Sequence[str]) -> str:
+    """The host's own guard on our bridges: replies to connections the host opened pass,
+    anything a sandbox or a neighbour starts towards the host itself is dropped. Pure.
+
+    Only traffic addressed to the host is affected (the input hook), and only on `interfaces`;
+    the host's other interfaces are never matched.
+    """
+    table = validate_table(table_name)
+    if not interfaces:
+        raise ValueError("a host guard needs at least one interface")
+    names = ", ".join(f'"{name}"' for name in sorted(set(interfaces)))
+    return (
+        f"table inet {table}\n"
+        f"delete table inet {table}\n"
+        f"table inet {table} {{\n"
+        "  chain input {\n"
+        "    type filter hook input priority 0; policy accept;\n"
+        f"    iifname {{ {names} }} ct state established,related accept\n"
+        f"    iifname {{ {names} }} drop\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+def apply_host_guard(text: str) -> None:
+    """Load a `render_host_guard` table in the host's namespace, atomically."""
+    table_of(text)
+    run(["nft", "-f", "-"], input_text=text)
+
+
+def delete_host_guard(table_name: str) -> None:
+    """Remove the host guard table; missing: no-op."""
+    table = validate_table(table_name)
+    run(["nft", "-f", "-"], input_text=f"table inet {table}\ndelete table inet {table}\n")

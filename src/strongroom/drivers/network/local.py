@@ -36,8 +36,9 @@ class LocalNetwork:
                 detail="namespaces, bridges, mounts, cgroups and nftables are privileged",
             )
         links.ensure_unreachable_route(RESERVED_RANGE)
-        for name in self.networks:
-            self._ensure_bridge(name)
+        bridges = [self._ensure_bridge(name) for name in self.networks]
+        # Sandboxes and neighbours may answer the host, never open connections to it.
+        nftables.apply_host_guard(nftables.render_host_guard(self.layout.host_guard, bridges))
 
     def plug(self, spec: SandboxSpec) -> None:
         netns = self.layout.netns(spec.instance_id)
