@@ -201,6 +201,20 @@ class DriverSettings(Section):
     local: LocalDriverSettings = Field(default_factory=LocalDriverSettings)
 
 
+class BackupSettings(Section):
+    store: Literal["local", "fake"] = Field(
+        "local",
+        description="Where backups are kept: `local` (a directory on the host) or `fake` "
+        "(in memory, tests only).",
+    )
+    local_dir: Path | None = Field(
+        None, description="Directory of the `local` store; None: <state_dir>/backups."
+    )
+
+    def local_path(self, state_dir: Path) -> Path:
+        return self.local_dir or state_dir / "backups"
+
+
 class LimitSettings(Section):
     max_name_length: int = Field(255, ge=1, le=255, description="Longest instance name.")
     max_volume_size: int = Field(100, ge=1, description="Largest volume in GiB.")
@@ -229,6 +243,7 @@ class Settings(Section):
     drivers: DriverSettings = Field(default_factory=DriverSettings)
     certificates: CertificateSettings = Field(default_factory=CertificateSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    backups: BackupSettings = Field(default_factory=BackupSettings)
     networks: list[NetworkSettings] = Field(
         default_factory=_default_networks,
         description="Networks: exactly one `management`, at least one `user` (the first is the "

@@ -1,0 +1,20 @@
+"""The one place that picks the backup object store: settings in, an `ObjectStore` out."""
+
+from __future__ import annotations
+
+from strongroom.config import Settings
+from strongroom.drivers.objectstore.base import ObjectStore
+
+
+def open_object_store(settings: Settings) -> ObjectStore:
+    """The store `settings.backups.store` names."""
+    kind = settings.backups.store
+    if kind == "local":
+        from strongroom.drivers.objectstore.local import LocalObjectStore
+
+        return LocalObjectStore(settings.backups.local_path(settings.state_dir))
+    if kind == "fake":
+        from strongroom.drivers.objectstore.fake import FakeObjectStore
+
+        return FakeObjectStore()
+    raise ValueError(f"unknown backup store {kind!r}")
