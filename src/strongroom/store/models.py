@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -121,6 +122,8 @@ class Instance(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     service_status_updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Strongroom extension (RDS-like): a delete is refused while this is set.
+    deletion_protection: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Event(Base):
@@ -266,3 +269,37 @@ class QuotaLimit(Base):
     project_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     resource: Mapped[str] = mapped_column(String(32), primary_key=True)
     hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+# --- backups --------------------------------------------------------------------------------
+
+
+class Backup(Base):
+    """A backup of an instance: a full, or an incremental on top of `parent_id`. The object
+    (`location`, an object store key) is encrypted with a data key wrapped by `key_id`;
+    `checkpoint` is the engine's position that an incremental child starts from."""
+
+    __tablename__ = "backups"
+    __table_args__ = (Index("ix_backups_instance_created", "instance_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    instance_id: Mapped[str] = mapped_column(String(36))
+    parent_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # full | incremental
+    datastore: Mapped[str] = mapped_column(String(64))
+    datastore_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    fault_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fault_details: Mapped[str | None] = mapped_column(Text, nullable=True)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    checksum: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    location: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    checkpoint: Mapped[str | None] = mapped_column(Text, nullable=True)
+    key_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The instance's databases and users (names) when the backup was requested.
+    accounts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stream_started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
