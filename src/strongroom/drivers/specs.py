@@ -92,6 +92,15 @@ class GuestLog:
 
 
 @dataclass(frozen=True)
+class GuestLogChunk:
+    """Bytes `offset` to `offset + len(data)` of an engine log, and the file's size then."""
+
+    offset: int
+    size_bytes: int
+    data: bytes
+
+
+@dataclass(frozen=True)
 class GuestPaths:
     """Where, as the guest sees it, the files handed over land and the engine keeps its data."""
 

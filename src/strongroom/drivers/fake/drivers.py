@@ -17,6 +17,7 @@ from strongroom.drivers.specs import (
     DatabaseSpec,
     GuestHealth,
     GuestLog,
+    GuestLogChunk,
     GuestPaths,
     GuestTarget,
     PrepareSpec,
@@ -278,10 +279,19 @@ class FakeGuest:
 
     def list_logs(self, target: GuestTarget) -> list[GuestLog]:
         engine = self._require_engine(target)
-        found = [GuestLog("error", "SYS", True, 0, "/fake/log/error.log")]
+        error_size = len(_fake_log(target.instance_id, "error", True))
+        found = [GuestLog("error", "SYS", True, error_size, "/fake/log/error.log")]
         for name, enabled in sorted(engine["logs"].items()):
-            found.append(GuestLog(name, "USER", enabled, 0, f"/fake/log/{name}.log"))
+            size = len(_fake_log(target.instance_id, name, enabled))
+            found.append(GuestLog(name, "USER", enabled, size, f"/fake/log/{name}.log"))
         return found
+
+    def read_log(self, target: GuestTarget, name: str, offset: int, length: int) -> GuestLogChunk:
+        engine = self._require_engine(target)
+        if name != "error" and name not in engine["logs"]:
+            raise NotFound(f"log {name!r} not found")
+        text = _fake_log(target.instance_id, name, name == "error" or engine["logs"][name])
+        return GuestLogChunk(offset, len(text), text[offset : offset + length])
 
     def set_log_enabled(self, target: GuestTarget, name: str, enabled: bool) -> None:
         with self._engine(target, "guest.set_log_enabled") as engine:
@@ -337,3 +347,11 @@ def _user_record(spec: UserSpec) -> dict[str, Any]:
         "databases": sorted(spec.databases),
         "password_sha256": _digest(spec.password),
     }
+
+
+def _fake_log(instance_id: str, name: str, enabled: bool) -> bytes:
+    """What a fake engine has written to a log: a few lines once the log is on."""
+    if not enabled:
+        return b""
+    lines = (f"[Note] fake {name} log of {instance_id}: line {i}\n" for i in range(40))
+    return "".join(lines).encode()

@@ -9,6 +9,7 @@ from strongroom.drivers.specs import (
     DatabaseSpec,
     GuestHealth,
     GuestLog,
+    GuestLogChunk,
     GuestTarget,
     PrepareSpec,
     UserChange,
@@ -81,6 +82,11 @@ class GuestDriver(Protocol):
 
     def set_log_enabled(self, target: GuestTarget, name: str, enabled: bool) -> None:
         """Switch an optional (USER) log on or off."""
+
+    def read_log(self, target: GuestTarget, name: str, offset: int, length: int) -> GuestLogChunk:
+        """At most `length` bytes of a log from `offset` (fewer at its end); `NotFound` for
+        an unknown log."""
+        ...
 
     # Metrics (reads; never change the instance) ---------------------------------------
 

@@ -20,6 +20,7 @@ from strongroom.drivers.specs import (
     DatabaseSpec,
     GuestHealth,
     GuestLog,
+    GuestLogChunk,
     GuestTarget,
     PrepareSpec,
     UserChange,
@@ -182,6 +183,11 @@ class LocalGuest:
     def set_log_enabled(self, target: GuestTarget, name: str, enabled: bool) -> None:
         with self._client(target) as client:
             client.set_log_enabled(name, enabled)
+
+    def read_log(self, target: GuestTarget, name: str, offset: int, length: int) -> GuestLogChunk:
+        with self._client(target) as client:
+            chunk = client.read_log(name, offset, length)
+        return GuestLogChunk(chunk.offset, chunk.size_bytes, chunk.data)
 
     def metrics(self, target: GuestTarget) -> MetricsSample:
         with self._client(target, HEALTH_TIMEOUT_SECONDS) as client:
