@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from strongroom.config.certificates import CertificateSettings
 from strongroom.config.keystone import KeystoneSettings
@@ -201,18 +201,92 @@ class DriverSettings(Section):
     local: LocalDriverSettings = Field(default_factory=LocalDriverSettings)
 
 
+class SwiftStoreSettings(Section):
+    auth_url: str = Field(
+        "",
+        description="Keystone v3 (https://keystone/v3) or, with auth_version 1, the tempauth "
+        "URL (http://swift:8080/auth/v1.0).",
+    )
+    auth_version: Literal["3", "1"] = Field(
+        "3", description="`3`: Keystone v3 password auth; `1`: Swift's v1 auth (tempauth)."
+    )
+    user: str = Field("", description="User name (v1: `account:user`).")
+    password: SecretStr = Field(SecretStr(""), description="Password (v1: the key).")
+    project_name: str = Field("", description="Project to scope to (v3).")
+    user_domain_name: str = Field("Default", description="Domain of the user (v3).")
+    project_domain_name: str = Field("Default", description="Domain of the project (v3).")
+    region: str = Field("", description="Catalog region (v3); empty: the first object-store.")
+    interface: Literal["public", "internal", "admin"] = Field(
+        "public", description="Catalog endpoint interface (v3)."
+    )
+    container: str = Field(
+        "strongroom_backups",
+        pattern=r"^[A-Za-z0-9_.-]{1,200}$",
+        description="Container of the backups; segments go to `<container>_segments`.",
+    )
+    segment_size: int = Field(
+        64 << 20,
+        ge=1 << 20,
+        le=5 << 30,
+        description="Bytes per segment of a large object (1 MiB to 5 GiB).",
+    )
+    timeout_seconds: float = Field(60.0, gt=0, description="Timeout of each call to Swift.")
+
+
+class S3StoreSettings(Section):
+    endpoint_url: str = Field(
+        "", description="S3 endpoint, e.g. https://s3.example.net; empty: AWS for `region`."
+    )
+    access_key: str = Field("", description="Access key id.")
+    secret_key: SecretStr = Field(SecretStr(""), description="Secret access key.")
+    bucket: str = Field(
+        "strongroom-backups",
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="Bucket of the backups (created on first use).",
+    )
+    region: str = Field("us-east-1", description="Region the requests are signed for.")
+    part_size: int = Field(
+        64 << 20,
+        ge=5 << 20,
+        le=5 << 30,
+        description="Bytes per part of a multipart upload (5 MiB to 5 GiB).",
+    )
+    timeout_seconds: float = Field(60.0, gt=0, description="Timeout of each call to S3.")
+
+
 class BackupSettings(Section):
-    store: Literal["local", "fake"] = Field(
+    store: Literal["local", "swift", "s3", "fake"] = Field(
         "local",
-        description="Where backups are kept: `local` (a directory on the host) or `fake` "
-        "(in memory, tests only).",
+        description="Where backups are kept: `local` (a directory on the host), `swift` "
+        "(OpenStack Swift, `[backups.swift]`), `s3` (`[backups.s3]`) or `fake` (in memory, "
+        "tests only).",
     )
     local_dir: Path | None = Field(
         None, description="Directory of the `local` store; None: <state_dir>/backups."
     )
+    swift: SwiftStoreSettings = Field(default_factory=SwiftStoreSettings)
+    s3: S3StoreSettings = Field(default_factory=S3StoreSettings)
 
     def local_path(self, state_dir: Path) -> Path:
         return self.local_dir or state_dir / "backups"
+
+    @model_validator(mode="after")
+    def _store_is_configured(self) -> BackupSettings:
+        missing: list[str] = []
+        if self.store == "swift":
+            sw = self.swift
+            given = {"auth_url": sw.auth_url, "user": sw.user}
+            given["password"] = sw.password.get_secret_value()
+            if sw.auth_version == "3":
+                given["project_name"] = sw.project_name
+            missing = [f"backups.swift.{k}" for k, v in given.items() if not v]
+        elif self.store == "s3":
+            given = {"access_key": self.s3.access_key}
+            given["secret_key"] = self.s3.secret_key.get_secret_value()
+            missing = [f"backups.s3.{k}" for k, v in given.items() if not v]
+        if missing:
+            raise ValueError(f"backups.store = {self.store!r} needs {', '.join(missing)}")
+        return self
 
 
 class LimitSettings(Section):
