@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
-from strongroom.contracts.errors import BadRequest, InfrastructureError, NotFound
+from strongroom.contracts.backups import BackupKind
+from strongroom.contracts.errors import BadRequest, Conflict, InfrastructureError, NotFound
 from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.domain.firewall import FirewallRule
 from strongroom.drivers.fake import metrics
+from strongroom.drivers.fake.backups import FakeBackupStream, restored_engine
 from strongroom.drivers.fake.world import FakeWorld
 from strongroom.drivers.specs import (
     DatabaseSpec,
@@ -162,8 +164,16 @@ class FakeGuest:
         self.world.operation("guest.prepare")
         if self.world.get("agent", target.instance_id) is None:
             raise InfrastructureError("the guest agent is not running", retryable=True)
-        engine: dict[str, Any] = {"databases": {}, "users": {}, "root": False, "overrides": {}}
-        engine.update(logs={"general": False, "slow_query": False}, restarts=0, running=True)
+        # Converges like the real engine: a restored (or earlier prepared) record is kept.
+        engine: dict[str, Any] = self.world.get("prepared", target.instance_id) or {
+            "databases": {},
+            "users": {},
+            "root": False,
+            "overrides": {},
+            "logs": {"general": False, "slow_query": False},
+            "restarts": 0,
+        }
+        engine["running"] = True
         engine["memory_mib"] = spec.ram_mb
         for d in spec.databases:
             engine["databases"][d.name] = {"character_set": d.character_set, "collate": d.collate}
@@ -306,6 +316,32 @@ class FakeGuest:
     def top_queries(self, target: GuestTarget, limit: int) -> list[QueryDigest]:
         engine = self._require_engine(target)
         return metrics.top_queries(sorted(engine["databases"]), limit)
+
+    @contextmanager
+    def backup(
+        self, target: GuestTarget, kind: BackupKind, parent_checkpoint: str | None
+    ) -> Iterator[FakeBackupStream]:
+        with self._engine(target, "guest.backup") as engine:
+            if not engine["running"]:
+                raise Conflict("the database server is not running")
+            stream = FakeBackupStream(engine, kind, parent_checkpoint)
+            engine["backups_taken"] = engine.get("backups_taken", 0) + 1
+        yield stream
+
+    def restore(
+        self,
+        target: GuestTarget,
+        parts: list[tuple[BackupKind, Iterator[bytes]]],
+        timeout_seconds: float,
+    ) -> None:
+        self.world.operation("guest.restore")
+        if self.world.get("agent", target.instance_id) is None:
+            raise InfrastructureError("the guest agent is not running", retryable=True)
+        if self.world.get("prepared", target.instance_id) is not None:
+            raise Conflict("the instance already has data; restore into a new instance")
+        engine = restored_engine(parts)
+        self.world.put("prepared", target.instance_id, {**engine, "running": True})
+        self.world.done("guest.restore")
 
     @contextmanager
     def _engine(self, target: GuestTarget, operation: str) -> Iterator[dict[str, Any]]:

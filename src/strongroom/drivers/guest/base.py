@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Protocol
 
+from strongroom.contracts.backups import BackupKind, BackupTrailer
 from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.drivers.specs import (
     DatabaseSpec,
@@ -15,6 +18,15 @@ from strongroom.drivers.specs import (
     UserChange,
     UserSpec,
 )
+
+
+class BackupStreamSource(Protocol):
+    """An engine's backup stream as it arrives: iterate `chunks()` to its end (a cut or
+    failed stream raises `InfrastructureError`), then read `trailer()` (its checkpoint)."""
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+    def trailer(self) -> BackupTrailer: ...
 
 
 class GuestDriver(Protocol):
@@ -98,3 +110,22 @@ class GuestDriver(Protocol):
     def top_queries(self, target: GuestTarget, limit: int) -> list[QueryDigest]:
         """The engine's normalised statements with the largest total time, at most `limit`."""
         ...
+
+    # Backups and restore (the engine's native format; opaque to the control plane) -----
+
+    def backup(
+        self, target: GuestTarget, kind: BackupKind, parent_checkpoint: str | None
+    ) -> AbstractContextManager[BackupStreamSource]:
+        """Stream a backup of the running engine while the instance keeps serving; leaving
+        the block stops the engine's backup tool. An incremental needs its parent's
+        checkpoint."""
+        ...
+
+    def restore(
+        self,
+        target: GuestTarget,
+        parts: list[tuple[BackupKind, Iterator[bytes]]],
+        timeout_seconds: float,
+    ) -> None:
+        """Restore the chain (full first) into an instance that has no data yet, start the
+        engine and wait until it answers. `Conflict` if the instance already has data."""

@@ -8,13 +8,17 @@ end; `health` reports an unreachable or confused agent as such and never raises.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from strongroom.contracts import agent as contract
+from strongroom.contracts.backups import BackupKind, BackupRequest
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.contracts.metrics import MetricsSample, QueryDigest
+from strongroom.drivers.guest.backup_stream import BackupDownload
 from strongroom.drivers.guest.http import AgentClient
 from strongroom.drivers.specs import (
     DatabaseSpec,
@@ -196,6 +200,23 @@ class LocalGuest:
     def top_queries(self, target: GuestTarget, limit: int) -> list[QueryDigest]:
         with self._client(target, HEALTH_TIMEOUT_SECONDS) as client:
             return client.top_queries(limit).queries
+
+    @contextmanager
+    def backup(
+        self, target: GuestTarget, kind: BackupKind, parent_checkpoint: str | None
+    ) -> Iterator[BackupDownload]:
+        request = BackupRequest(kind=kind, parent_checkpoint=parent_checkpoint)
+        with self._client(target) as client, client.backup(request) as download:
+            yield download
+
+    def restore(
+        self,
+        target: GuestTarget,
+        parts: list[tuple[BackupKind, Iterator[bytes]]],
+        timeout_seconds: float,
+    ) -> None:
+        with self._client(target) as client:
+            client.wait_operation(client.restore(parts), timeout_seconds)
 
 
 def _wait_reachable(client: AgentClient, deadline: float) -> None:

@@ -1,0 +1,63 @@
+"""The fake engine's backups: its record (databases, users, root, configuration) as a JSON
+stream, with a checkpoint that counts backups, so that a restore reproduces the record as of
+the backup and refuses a chain that does not link up, like a real engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from strongroom.contracts.backups import BackupKind, BackupTrailer
+from strongroom.contracts.errors import BadRequest
+
+ENGINE = "fake"
+CHUNK_BYTES = 4096
+
+
+class FakeBackupStream:
+    """A `BackupStreamSource` over one snapshot of the engine record."""
+
+    def __init__(
+        self, engine: dict[str, Any], kind: BackupKind, parent_checkpoint: str | None
+    ) -> None:
+        if kind is BackupKind.INCREMENTAL and not parent_checkpoint:
+            raise BadRequest("an incremental backup needs its parent's checkpoint")
+        self.kind = kind
+        self.checkpoint = f"fake-lsn:{engine.get('backups_taken', 0) + 1}"
+        doc = {"kind": kind.value, "from": parent_checkpoint, "to": self.checkpoint}
+        self._data = json.dumps({**doc, "engine": engine}).encode()
+        self._ended = False
+
+    def chunks(self) -> Iterator[bytes]:
+        for start in range(0, len(self._data), CHUNK_BYTES):
+            yield self._data[start : start + CHUNK_BYTES]
+        self._ended = True
+
+    def trailer(self) -> BackupTrailer:
+        if not self._ended:
+            raise RuntimeError("the fake backup stream has not ended yet")
+        return BackupTrailer(
+            kind=self.kind, engine=ENGINE, checkpoint=self.checkpoint, data_bytes=len(self._data)
+        )
+
+
+def restored_engine(parts: list[tuple[BackupKind, Iterator[bytes]]]) -> dict[str, Any]:
+    """The engine record the chain restores to: the last part's snapshot, after checking that
+    the first part is a full and each next one continues the previous one."""
+    previous: str | None = None
+    engine: dict[str, Any] = {}
+    for index, (kind, chunks) in enumerate(parts):
+        try:
+            doc = json.loads(b"".join(chunks))
+        except ValueError:
+            raise BadRequest(f"restore part {index} is not a fake backup") from None
+        expected = BackupKind.FULL if index == 0 else BackupKind.INCREMENTAL
+        if kind is not expected or doc.get("kind") != expected.value:
+            raise BadRequest(f"restore part {index} is not a {expected.value} backup")
+        if index > 0 and doc.get("from") != previous:
+            raise BadRequest(f"restore part {index} does not continue part {index - 1}")
+        previous, engine = doc.get("to"), doc["engine"]
+    if not parts:
+        raise BadRequest("a restore needs at least one part")
+    return engine
