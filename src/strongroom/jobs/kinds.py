@@ -22,3 +22,7 @@ RESTART_INSTANCE = "restart_instance"
 RESIZE_FLAVOR = "resize_flavor"
 RESIZE_VOLUME = "resize_volume"
 SWITCH_LOG = "switch_log"
+
+# Backups (a backup's job runs on its instance; a delete on the backup itself).
+CREATE_BACKUP = "create_backup"
+DELETE_BACKUP = "delete_backup"
