@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strongroom.workflows.accounts import ACCOUNT_WORKFLOWS
 from strongroom.workflows.actions import ACTION_WORKFLOWS
+from strongroom.workflows.backups import BACKUP_WORKFLOWS
 from strongroom.workflows.base import Workflow
 from strongroom.workflows.configuration import apply_configuration
 from strongroom.workflows.instances import create_instance, delete_instance, update_access
@@ -19,5 +20,6 @@ WORKFLOWS: dict[str, Workflow] = {
         apply_configuration,
         *ACTION_WORKFLOWS,
         switch_log,
+        *BACKUP_WORKFLOWS,
     )
 }
