@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from strongroom.jobs.kinds import CREATE_INSTANCE, DELETE_INSTANCE, UPDATE_ACCESS
+from strongroom.steps.backups import RestoreBackup
 from strongroom.steps.base import Step, StepContext
 from strongroom.steps.certificates import InstallCertificates
 from strongroom.steps.compute import CreateSandbox, InstallAgentFiles, StartAgent
@@ -49,7 +50,7 @@ class Teardown(Step):
 
 create_instance = Workflow(
     name=CREATE,
-    steps=(*_BUILD, WaitForAgent(), PrepareGuest(), MarkActive()),
+    steps=(*_BUILD, WaitForAgent(), RestoreBackup(), PrepareGuest(), MarkActive()),
     on_failure=lambda ctx: mark_error(ctx, "the instance could not be created"),
     yields_to=frozenset({DELETE}),
 )
