@@ -18,16 +18,19 @@ from strongroom.api.routers import (
     logs,
     metrics,
     mgmt,
+    prometheus,
     quotas,
     versions,
 )
 from strongroom.config import Settings
+from strongroom.drivers.objectstore.registry import open_object_store
 from strongroom.identity.authenticator import Authenticator
 from strongroom.jobs.queue import JobQueue
 from strongroom.keyring import Keyring, SecretBox
 from strongroom.monitoring.exposition import ControlPlaneCollector
 from strongroom.monitoring.instance_exposition import InstanceMetricsCollector
 from strongroom.monitoring.queries import MetricsQueryService
+from strongroom.monitoring.scrape_targets import ScrapeTargetService
 from strongroom.services.accounts import AccountService
 from strongroom.services.actions import ActionService
 from strongroom.services.catalog import CatalogService
@@ -55,7 +58,7 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.users = UserService(db, queue)
     app.state.configurations = ConfigurationService(db, queue)
     app.state.actions = ActionService(settings, db, queue)
-    app.state.logs = LogService(db, queue)
+    app.state.logs = LogService(db, queue, open_object_store(settings))
     app.state.catalog = CatalogService(settings, db)
     app.state.mgmt = MgmtService(settings, db, queue)
     app.state.quotas = QuotaService(settings, db)
@@ -63,6 +66,7 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.metrics.register(ControlPlaneCollector(settings, db))
     app.state.metrics.register(InstanceMetricsCollector(db))
     app.state.metric_queries = MetricsQueryService(settings, db)
+    app.state.scrape_targets = ScrapeTargetService(db)
     install_error_handlers(app)
     install_request_log(app)
     routers = (versions, instances, accounts, configurations, logs, flavors, datastores, limits)
@@ -71,4 +75,5 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.include_router(mgmt.router)
     app.include_router(quotas.router)
     app.include_router(instance_metrics.router)
+    app.include_router(prometheus.router)
     return app
