@@ -23,6 +23,7 @@ from strongroom.api.routers import (
     versions,
 )
 from strongroom.config import Settings
+from strongroom.drivers.objectstore.registry import open_object_store
 from strongroom.identity.authenticator import Authenticator
 from strongroom.jobs.queue import JobQueue
 from strongroom.keyring import Keyring, SecretBox
@@ -57,7 +58,7 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.users = UserService(db, queue)
     app.state.configurations = ConfigurationService(db, queue)
     app.state.actions = ActionService(settings, db, queue)
-    app.state.logs = LogService(db, queue)
+    app.state.logs = LogService(db, queue, open_object_store(settings))
     app.state.catalog = CatalogService(settings, db)
     app.state.mgmt = MgmtService(settings, db, queue)
     app.state.quotas = QuotaService(settings, db)

@@ -22,6 +22,8 @@ RESTART_INSTANCE = "restart_instance"
 RESIZE_FLAVOR = "resize_flavor"
 RESIZE_VOLUME = "resize_volume"
 SWITCH_LOG = "switch_log"
+PUBLISH_LOG = "publish_log"
+DISCARD_LOG = "discard_log"
 
 # Backups (a backup's job runs on its instance; a delete on the backup itself).
 CREATE_BACKUP = "create_backup"

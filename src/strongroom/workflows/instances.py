@@ -15,6 +15,7 @@ from strongroom.steps.instance_record import (
     MarkDeleting,
     mark_error,
 )
+from strongroom.steps.logs import DiscardPublishedLogs
 from strongroom.steps.network import AllocatePorts, ApplyFirewall, PlugPorts
 from strongroom.steps.readiness import WaitForAgent
 from strongroom.steps.volume import CreateVolume
@@ -57,7 +58,12 @@ create_instance = Workflow(
 
 delete_instance = Workflow(
     name=DELETE,
-    steps=(MarkDeleting(), *(Teardown(s) for s in reversed(_BUILD)), MarkDeleted()),
+    steps=(
+        MarkDeleting(),
+        DiscardPublishedLogs(),
+        *(Teardown(s) for s in reversed(_BUILD)),
+        MarkDeleted(),
+    ),
     on_failure=lambda ctx: mark_error(ctx, "the instance could not be deleted"),
     rollback=False,
 )

@@ -8,7 +8,7 @@ from strongroom.workflows.backups import BACKUP_WORKFLOWS
 from strongroom.workflows.base import Workflow
 from strongroom.workflows.configuration import apply_configuration
 from strongroom.workflows.instances import create_instance, delete_instance, update_access
-from strongroom.workflows.logs import switch_log
+from strongroom.workflows.logs import discard_log, publish_log, switch_log
 
 WORKFLOWS: dict[str, Workflow] = {
     w.name: w
@@ -21,5 +21,7 @@ WORKFLOWS: dict[str, Workflow] = {
         *ACTION_WORKFLOWS,
         switch_log,
         *BACKUP_WORKFLOWS,
+        publish_log,
+        discard_log,
     )
 }

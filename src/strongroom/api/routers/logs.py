@@ -1,15 +1,17 @@
-"""`/v1.0/{project_id}/instances/{instance_id}/log`: Trove's guest logs."""
+"""`/v1.0/{project_id}/instances/{instance_id}/log`: Trove's guest logs, and (a Strongroom
+extension) `GET .../log/{name}` to download a log's published copy."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import StrictInt, StrictStr
 
 from strongroom.api.auth import Context
 from strongroom.api.schemas.common import Body
+from strongroom.backups.published_logs import CONTAINER
 from strongroom.contracts.errors import BadRequest
 from strongroom.services.logs import LogService, LogView
 
@@ -42,11 +44,11 @@ def render_log(view: LogView) -> dict[str, Any]:
         "name": view.name,
         "type": view.type,
         "status": "Enabled" if view.enabled else "Disabled",
-        "published": 0,
+        "published": view.published.published_bytes,
         "pending": 0,
-        "container": None,
-        "prefix": None,
-        "metafile": None,
+        "container": CONTAINER if view.published.parts else None,
+        "prefix": view.prefix if view.published.parts else None,
+        "metafile": view.metafile if view.published.parts else None,
     }
 
 
@@ -62,3 +64,11 @@ def log_action(
 ) -> JSONResponse:
     view = _service(request).act(ctx, instance_id, body.name, body.action())
     return JSONResponse({"log": render_log(view)}, status_code=202)
+
+
+@router.get("/{name}")
+def download_log(request: Request, ctx: Context, instance_id: str, name: str) -> StreamingResponse:
+    """The log's published copy as text (empty until `publish`); a Strongroom extension, since
+    the client's `log save` reads Swift directly."""
+    content = _service(request).published_content(ctx, instance_id, name)
+    return StreamingResponse(content, media_type="text/plain; charset=utf-8")

@@ -28,7 +28,11 @@ class LocalObjectStore:
         partial = path.with_name(f"{path.name}{PARTIAL_MARK}{secrets.token_hex(4)}")
         size = 0
         try:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileNotFoundError:  # a delete pruned the directory meanwhile
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as sink:
                 for chunk in chunks:
                     sink.write(chunk)
@@ -52,7 +56,16 @@ class LocalObjectStore:
                 yield chunk
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        """Remove the file, then the directories it leaves empty (up to the store's root)."""
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        for parent in path.parents:
+            if parent == self.directory or self.directory not in parent.parents:
+                break
+            try:
+                parent.rmdir()
+            except OSError:  # not empty (or already gone): stop here
+                break
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
