@@ -9,6 +9,7 @@ from strongroom.api.errors import install_error_handlers
 from strongroom.api.requests_log import install_request_log
 from strongroom.api.routers import (
     accounts,
+    backups,
     configurations,
     datastores,
     flavors,
@@ -33,6 +34,7 @@ from strongroom.monitoring.queries import MetricsQueryService
 from strongroom.monitoring.scrape_targets import ScrapeTargetService
 from strongroom.services.accounts import AccountService
 from strongroom.services.actions import ActionService
+from strongroom.services.backups import BackupService
 from strongroom.services.catalog import CatalogService
 from strongroom.services.configurations import ConfigurationService
 from strongroom.services.instances import InstanceService
@@ -58,6 +60,7 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.users = UserService(db, queue)
     app.state.configurations = ConfigurationService(db, queue)
     app.state.actions = ActionService(settings, db, queue)
+    app.state.backups = BackupService(settings, db, queue)
     app.state.logs = LogService(db, queue, open_object_store(settings))
     app.state.catalog = CatalogService(settings, db)
     app.state.mgmt = MgmtService(settings, db, queue)
@@ -75,5 +78,6 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.include_router(mgmt.router)
     app.include_router(quotas.router)
     app.include_router(instance_metrics.router)
+    app.include_router(backups.router)
     app.include_router(prometheus.router)
     return app

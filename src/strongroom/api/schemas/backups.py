@@ -1,0 +1,71 @@
+"""Backup request models and the backup document as Trove clients read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, StrictInt, StrictStr
+
+from strongroom.api.schemas.common import Body, timestamp
+from strongroom.contracts.errors import BadRequest
+from strongroom.datastores import load_catalog
+from strongroom.services.backups import BackupRequest, BackupView
+
+GIB = 1024**3
+
+
+class BackupFields(Body):
+    name: StrictStr
+    instance: StrictStr
+    description: StrictStr | None = None
+    parent_id: StrictStr | None = None
+    incremental: StrictInt | None = Field(None, ge=0, le=1)
+
+    def to_request(self) -> BackupRequest:
+        if self.parent_id is not None and self.incremental == 0:
+            raise BadRequest("parent_id makes an incremental backup; do not set incremental: 0.")
+        return BackupRequest(
+            name=self.name,
+            instance_id=self.instance,
+            description=self.description,
+            parent_id=self.parent_id,
+            incremental=bool(self.incremental),
+        )
+
+
+class BackupBody(Body):
+    backup: BackupFields
+
+
+def render_backup(view: BackupView) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": view.id,
+        "name": view.name,
+        "description": view.description,
+        "status": view.status,
+        "instance_id": view.instance_id,
+        "parent_id": view.parent_id,
+        # Trove gives the size in GB; Strongroom adds the exact bytes and the sha256 of
+        # the stored (compressed, encrypted) object.
+        "size": round(view.size_bytes / GIB, 6) if view.size_bytes is not None else None,
+        "size_bytes": view.size_bytes,
+        "checksum": view.checksum,
+        "locationRef": view.location,
+        "datastore": {
+            "type": view.datastore,
+            "version": view.datastore_version,
+            "version_id": _version_id(view.datastore, view.datastore_version),
+        },
+        "project_id": view.project_id,
+        "created": timestamp(view.created),
+        "updated": timestamp(view.updated),
+    }
+    if view.fault_message is not None:
+        doc["fault"] = {"message": view.fault_message, "details": view.fault_details or ""}
+    return doc
+
+
+def _version_id(datastore: str, version: str) -> str | None:
+    store = next((d for d in load_catalog() if d.name == datastore), None)
+    found = store.version(version) if store is not None else None
+    return found.id if found is not None else None
