@@ -156,6 +156,14 @@ def test_logs_switch_in_the_running_engine(
     shown = api(plane, demo, "POST", path, {"name": "slow_query"})["log"]
     assert shown["status"] == "Disabled"
 
+    # Publish the engine's error log into the object store and download it.
+    api(plane, demo, "POST", path, {"name": "error", "publish": 1})
+    wait_idle(plane, instance["id"], timeout=60)
+    shown = api(plane, demo, "POST", path, {"name": "error"})["log"]
+    r = plane.client.get(plane.url(demo, f"{path}/error"), headers=demo.headers())
+    assert r.status_code == 200 and shown["published"] == len(r.content) > 0
+    assert "ready for connections" in r.text
+
 
 def test_a_group_given_at_create_is_running_when_active(
     plane: ControlPlane, worker: Worker, demo: Tenant
