@@ -33,6 +33,11 @@ class ApiSettings(Section):
         "", description="Base URL clients reach the API at; empty means http://host:port."
     )
     max_page_size: int = Field(1000, ge=1, description="Largest `limit` a list accepts.")
+    policy_file: Path | None = Field(
+        None,
+        description='YAML or TOML file narrowing policy rules (`rule = "expression"`); '
+        "`strongroom policy list` shows every rule. A bad file stops start-up.",
+    )
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
