@@ -11,6 +11,7 @@ from strongroom.api.routers import (
     accounts,
     backups,
     configurations,
+    console,
     datastores,
     flavors,
     instance_metrics,
@@ -40,6 +41,7 @@ from strongroom.services.configurations import ConfigurationService
 from strongroom.services.instances import InstanceService
 from strongroom.services.logs import LogService
 from strongroom.services.mgmt import MgmtService
+from strongroom.services.policy import Policy
 from strongroom.services.quotas import QuotaService
 from strongroom.services.users import UserService
 from strongroom.store.database import Database
@@ -53,6 +55,7 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     )
     box = SecretBox(Keyring(settings.state_dir).fernet_key("job-secrets"))
     app.state.settings = settings
+    app.state.policy = Policy.load(settings.api.policy_file)  # ConfigError if bad
     app.state.authenticator = Authenticator(settings, db)
     queue = JobQueue(db, box)
     app.state.instances = InstanceService(settings, db, queue)
@@ -80,4 +83,5 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.include_router(instance_metrics.router)
     app.include_router(backups.router)
     app.include_router(prometheus.router)
+    console.install(app)
     return app
