@@ -11,7 +11,6 @@ from strongroom.api.routers import (
     accounts,
     backups,
     configurations,
-    console,
     datastores,
     flavors,
     instance_metrics,
@@ -83,5 +82,4 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.include_router(instance_metrics.router)
     app.include_router(backups.router)
     app.include_router(prometheus.router)
-    console.install(app)
     return app
