@@ -186,22 +186,23 @@ class BackupService:
             backups.set_status(row, backups.DELETING)
             self.queue.enqueue(s, kinds.DELETE_BACKUP, row.id, payload={"backup_id": row.id})
 
-    def restore_source(self, s: Session, ctx: RequestContext, backup_id: str) -> RestoreSource:
-        """The chain a new instance restores from `backup_id` (inside the create's
-        transaction); 404 for a backup the caller cannot see, 400 if it cannot restore."""
-        row = _visible(s, ctx, backup_id)
-        if row.status != backups.COMPLETED:
-            raise BadRequest(f"Backup {backup_id} is {row.status}; only COMPLETED ones restore.")
-        try:
-            chain = backups.chain(s, row)
-        except LookupError as exc:
-            raise BadRequest(f"Backup {backup_id} cannot be restored: {exc}.") from None
-        return RestoreSource(
-            chain_ids=tuple(b.id for b in chain),
-            datastore=row.datastore,
-            datastore_version=row.datastore_version,
-            accounts=dict(row.accounts or {}),
-        )
+
+def restore_source(s: Session, ctx: RequestContext, backup_id: str) -> RestoreSource:
+    """The chain a new instance restores from `backup_id`; 404 for a backup the caller
+    cannot see, 400 if it cannot be restored."""
+    row = _visible(s, ctx, backup_id)
+    if row.status != backups.COMPLETED:
+        raise BadRequest(f"Backup {backup_id} is {row.status}; only COMPLETED ones restore.")
+    try:
+        chain = backups.chain(s, row)
+    except LookupError as exc:
+        raise BadRequest(f"Backup {backup_id} cannot be restored: {exc}.") from None
+    return RestoreSource(
+        chain_ids=tuple(b.id for b in chain),
+        datastore=row.datastore,
+        datastore_version=row.datastore_version,
+        accounts=dict(row.accounts or {}),
+    )
 
 
 def _visible(s: Session, ctx: RequestContext, backup_id: str) -> Backup:

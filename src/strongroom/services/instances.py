@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from strongroom.jobs.kinds import APPLY_CONFIGURATION, UPDATE_ACCESS
 from strongroom.jobs.kinds import CREATE_INSTANCE as CREATE
 from strongroom.jobs.kinds import DELETE_INSTANCE as DELETE
 from strongroom.jobs.queue import JobQueue
+from strongroom.services.backups import BackupService, RestoreSource, restore_source
 from strongroom.services.configurations import attachable
 from strongroom.services.requests import CreateInstance
 from strongroom.services.scope import check_write, visible_instance
@@ -31,12 +33,16 @@ class InstanceService:
         self.settings = settings
         self.db = db
         self.queue = queue
+        self.backups = BackupService(settings, db, queue)
 
     def create(
         self, ctx: RequestContext, req: CreateInstance, *, configuration: str | None = None
     ) -> InstanceView:
         check_write(ctx)
         self._check_name(req.name)
+        restore = self._restore_source(ctx, req)
+        if restore is not None:
+            req = _with_backup_datastore(req, restore)
         datastore, version = _datastore(req.datastore, req.datastore_version)
         size = self._volume_size(req.volume_size)
         cidrs = _cidrs(req.allowed_cidrs)
@@ -63,11 +69,12 @@ class InstanceService:
                 network_id=network.id,
                 is_public=req.is_public,
                 allowed_cidrs=list(cidrs),
+                deletion_protection=req.deletion_protection,
                 created_at=now,
                 updated_at=now,
             )
             s.add(row)
-            _mirror_initial_accounts(s, row.id, req)
+            _mirror_initial_accounts(s, row.id, req, restore)
             instances.record_event(s, row, "status", "BUILD: the instance was requested")
             self.queue.enqueue(
                 s,
@@ -79,6 +86,7 @@ class InstanceService:
                         {"name": u.name, "host": u.host, "databases": list(u.databases)}
                         for u in req.users
                     ],
+                    "restore_chain": list(restore.chain_ids) if restore else [],
                 },
                 secrets={"user_passwords": {u.name: u.password for u in req.users}},
             )
@@ -140,14 +148,46 @@ class InstanceService:
             instances.record_event(s, row, "access", f"access changed: open to {who}")
             self.queue.enqueue(s, UPDATE_ACCESS, row.id, payload={})
 
-    def delete(self, ctx: RequestContext, instance_id: str) -> None:
+    def delete(self, ctx: RequestContext, instance_id: str, *, final_backup: bool = False) -> None:
+        """Delete now, or (`final_backup`) once a final backup of it is COMPLETED."""
         check_write(ctx)
         with self.db.write() as s:
             row = visible_instance(s, ctx, instance_id)
             if row.status not in DELETABLE:
                 raise Conflict(f"Instance {instance_id} is already being deleted.")
+            if row.deletion_protection:
+                raise Conflict(
+                    f"Instance {instance_id} has deletion protection; turn it off first "
+                    '(PUT {"instance": {"deletion_protection": false}}).'
+                )
+            if final_backup:
+                name = f"final-{row.name}"[:255]
+                self.backups.add_backup(s, row, name, None, None, then_delete_instance=True)
+                instances.record_event(s, row, "delete", "delete requested after a final backup")
+                return
             instances.set_status(s, row, Status.DELETING, "delete requested", operating="SHUTDOWN")
             self.queue.enqueue(s, DELETE, row.id, payload={})
+
+    def set_deletion_protection(self, ctx: RequestContext, instance_id: str, on: bool) -> None:
+        check_write(ctx)
+        with self.db.write() as s:
+            row = visible_instance(s, ctx, instance_id)
+            if row.deletion_protection != on:
+                row.deletion_protection = on
+                row.updated_at = utcnow()
+                what = "deletion protection " + ("on" if on else "off")
+                instances.record_event(s, row, "deletion_protection", what)
+
+    def _restore_source(self, ctx: RequestContext, req: CreateInstance) -> RestoreSource | None:
+        if req.restore_from is None:
+            return None
+        if req.databases or req.users:
+            raise BadRequest(
+                "An instance restored from a backup gets its databases and users "
+                "from the backup; do not give databases or users."
+            )
+        with self.db.read() as s:
+            return restore_source(s, ctx, req.restore_from)
 
     def _check_name(self, name: str) -> None:
         problem = instance_name_problem(name, self.settings.limits.max_name_length)
@@ -242,8 +282,40 @@ def _check_databases_and_users(req: CreateInstance, store: DatastoreDescription)
             )
 
 
-def _mirror_initial_accounts(session: Session, instance_id: str, req: CreateInstance) -> None:
-    """The databases and users made at prepare, in the mirror the day-2 reads come from."""
+def _with_backup_datastore(req: CreateInstance, restore: RestoreSource) -> CreateInstance:
+    """The request with the backup's datastore; 400 if it names another one."""
+    if req.datastore is not None and req.datastore != restore.datastore:
+        raise BadRequest(f"The backup is of datastore {restore.datastore}, not {req.datastore}.")
+    if req.datastore_version is not None and req.datastore_version != restore.datastore_version:
+        raise BadRequest(
+            f"The backup is of {restore.datastore} {restore.datastore_version}, "
+            f"not {req.datastore_version}."
+        )
+    return dataclasses.replace(
+        req, datastore=restore.datastore, datastore_version=restore.datastore_version
+    )
+
+
+def _mirror_initial_accounts(
+    session: Session, instance_id: str, req: CreateInstance, restore: RestoreSource | None
+) -> None:
+    """The databases and users made at prepare (or restored), in the mirror the day-2 reads
+    come from."""
+    if restore is not None:
+        for d in restore.accounts.get("databases", []):
+            accounts.add_database(
+                session,
+                instance_id,
+                d["name"],
+                d.get("character_set"),
+                d.get("collate"),
+                state=accounts.READY,
+            )
+        for u in restore.accounts.get("users", []):
+            accounts.add_user(
+                session, instance_id, u["name"], u["host"], u["databases"], state=accounts.READY
+            )
+        return
     for d in req.databases:
         accounts.add_database(
             session, instance_id, d.name, d.character_set, d.collate, state=accounts.READY

@@ -32,3 +32,5 @@ class CreateInstance:
     allowed_cidrs: tuple[str, ...] = ()
     databases: tuple[DatabaseRequest, ...] = ()
     users: tuple[UserRequest, ...] = field(default=(), repr=False)
+    restore_from: str | None = None  # a backup id (Trove's restorePoint.backupRef)
+    deletion_protection: bool = False

@@ -56,6 +56,7 @@ class InstanceView:
     service_status_updated: datetime | None
     fault: FaultView | None
     rules: tuple[FirewallRule, ...]
+    deletion_protection: bool = False
 
 
 def instance_views(session: Session, rows: list[Instance], *, admin: bool) -> list[InstanceView]:
@@ -104,6 +105,7 @@ def _view(
             engine_port=_engine_port(row.datastore),
             user_subnet=nets[row.network_id].cidr,
         ),
+        deletion_protection=bool(row.deletion_protection),
     )
 
 

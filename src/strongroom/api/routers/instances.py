@@ -110,10 +110,13 @@ def update_instance(
     request: Request, ctx: Context, instance_id: str, body: UpdateInstanceBody
 ) -> Response:
     fields, service = body.instance, _service(request)
-    if fields.name is None and fields.access is None and not fields.configures:
+    protection = fields.deletion_protection  # Strongroom extension
+    if (fields.name, fields.access, protection) == (None, None, None) and not fields.configures:
         raise BadRequest("Nothing to update: give `name`, `access` or `configuration`.")
     if fields.configures:  # first: a refused attach leaves the other fields unchanged too
         _configurations(request).attach(ctx, instance_id, fields.configuration_id())
+    if protection is not None:
+        service.set_deletion_protection(ctx, instance_id, protection)
     if fields.name is not None:
         service.rename(ctx, instance_id, fields.name)
     if fields.access is not None:
@@ -135,6 +138,10 @@ def instance_action(request: Request, ctx: Context, instance_id: str, body: Acti
 
 
 @router.delete("/{instance_id}", status_code=202)
-def delete_instance(request: Request, ctx: Context, instance_id: str) -> Response:
-    _service(request).delete(ctx, instance_id)
+def delete_instance(
+    request: Request, ctx: Context, instance_id: str, final_backup: bool = False
+) -> Response:
+    """`?final_backup=true` (Strongroom extension): the delete happens once a final backup
+    of the instance is COMPLETED; if the backup fails, the instance is kept."""
+    _service(request).delete(ctx, instance_id, final_backup=final_backup)
     return Response(status_code=202)

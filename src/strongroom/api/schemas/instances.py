@@ -67,6 +67,7 @@ class CreateInstanceFields(Body):
     availability_zone: StrictStr | None = None
     locality: StrictStr | None = None
     modules: list[Any] | None = None
+    deletion_protection: StrictBool = False  # Strongroom extension
 
     @field_validator("databases", "users", "nics", mode="before")
     @classmethod
@@ -95,11 +96,12 @@ class CreateInstanceFields(Body):
                 UserRequest(u.name, u.password, u.host, tuple(d.name for d in u.databases))
                 for u in self.users
             ),
+            restore_from=_backup_ref(self.restorePoint),
+            deletion_protection=self.deletion_protection,
         )
 
     def _refuse_unsupported(self) -> None:
         unsupported = {
-            "restorePoint": self.restorePoint,
             "replica_of": self.replica_of,
             "replica_count": self.replica_count,
             "locality": self.locality,
@@ -108,6 +110,15 @@ class CreateInstanceFields(Body):
         named = [k for k, v in unsupported.items() if v is not None]
         if named:
             raise BadRequest(f"Not supported yet: {', '.join(named)}.")
+
+
+def _backup_ref(restore_point: dict[str, Any] | None) -> str | None:
+    if restore_point is None:
+        return None
+    ref = restore_point.get("backupRef")
+    if not isinstance(ref, str) or not ref:
+        raise BadRequest("restorePoint needs a backupRef (a backup id).")
+    return ref
 
 
 class CreateInstanceBody(Body):
@@ -119,6 +130,7 @@ class UpdateInstanceFields(Body):
     access: AccessBody | None = None
     # A group's id attaches it; null or {} detaches (troveclient sends null).
     configuration: StrictStr | dict[str, Any] | None = None
+    deletion_protection: StrictBool | None = None  # Strongroom extension
 
     @property
     def configures(self) -> bool:
@@ -176,6 +188,7 @@ def render_instance(view: InstanceView, base_url: str, region: str) -> dict[str,
         "links": links(base_url, f"{view.project_id}/instances/{view.id}"),
         "region": region,
         "tenant_id": view.project_id,
+        "deletion_protection": view.deletion_protection,  # Strongroom extension
     }
     if view.fault is not None:
         doc["fault"] = {
