@@ -36,6 +36,24 @@ class EngineMetrics(WireModel):
         None, description="Page reads that missed the buffer and went to disk."
     )
     row_lock_waits_total: int | None = Field(None, description="Times a row lock was waited for.")
+    connections_idle_in_transaction: int | None = Field(
+        None, description="Client connections idle inside an open transaction."
+    )
+    transactions_committed_total: int | None = Field(None, description="Transactions committed.")
+    transactions_rolled_back_total: int | None = Field(
+        None, description="Transactions rolled back."
+    )
+    deadlocks_total: int | None = Field(None, description="Deadlocks detected.")
+    temp_bytes_total: int | None = Field(
+        None, description="Bytes written to temporary files by queries (sorts, hashes)."
+    )
+    database_size_bytes: int | None = Field(None, description="Size of every database together.")
+    transaction_id_age: int | None = Field(
+        None, description="Transactions since the oldest unfrozen id (wraparound at ~2 billion)."
+    )
+    replication_lag_seconds: float | None = Field(
+        None, description="How far a replica's replay is behind its primary."
+    )
 
 
 class VolumeMetrics(WireModel):

@@ -34,6 +34,8 @@ class NameRules(BaseModel):
     min_password_length: int = 8
     max_password_length: int = 256
     host_pattern: str = r"^[A-Za-z0-9._%:-]{1,255}$"
+    host_rule: str = "use letters, digits, `.`, `_`, `%`, `:` and `-` (at most 255)"
+    """What `host_pattern` asks for, in words (the 400 a bad host gets)."""
 
     def database_problem(self, name: str) -> str | None:
         return self._problem(name, self.max_database_length, self.reserved_databases)
@@ -44,7 +46,7 @@ class NameRules(BaseModel):
     def host_problem(self, host: str) -> str | None:
         """What is wrong with a user's host pattern (`%`, an address, a name), or None."""
         if not re.fullmatch(self.host_pattern, host):
-            return "use letters, digits, `.`, `_`, `%`, `:` and `-` (at most 255)"
+            return self.host_rule
         return None
 
     def password_problem(self, user: str, password: str) -> str | None:

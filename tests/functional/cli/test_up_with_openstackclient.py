@@ -125,7 +125,7 @@ def test_openstackclient_works_against_up_and_state_survives_a_restart(up: Up) -
     flavors = up.openstack("database", "flavor", "list")
     assert {f["Name"] for f in flavors} >= {"sr.tiny", "sr.small", "sr.medium"}
     stores = up.openstack("datastore", "list")
-    assert [s["Name"] for s in stores] == ["mariadb"]
+    assert [s["Name"] for s in stores] == ["mariadb", "postgresql"]
     versions = up.openstack("datastore", "version", "list", "mariadb")
     assert [v["Name"] for v in versions] == ["10.11"]
     # The client prints the ABSOLUTE limits as a table of its own, then the rate limits.

@@ -1,0 +1,1 @@
+"""PostgreSQL 15: description.toml is read by `datastores.catalog`."""
