@@ -11,6 +11,7 @@ from strongroom.api.routers import (
     accounts,
     backups,
     configurations,
+    console,
     datastores,
     flavors,
     instance_metrics,
@@ -82,4 +83,5 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.include_router(instance_metrics.router)
     app.include_router(backups.router)
     app.include_router(prometheus.router)
+    console.install(app)
     return app
