@@ -1,0 +1,115 @@
+"""The console's login, cookie and gateway over HTTP: the token stays in an HttpOnly,
+SameSite=Strict cookie scoped to /console; only a same-origin POST logs in or out; the
+cookie opens read-only console routes and nothing of /v1.0; console responses carry the
+security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.functional.console.console_site import Site, console_site
+from tests.support.controlplane import ControlPlane
+
+pytestmark = pytest.mark.functional
+
+
+@pytest.fixture
+def control_db_url(tmp_path) -> str:
+    """SQLite only: the console adds no SQL of its own (the API tests cover both DBs)."""
+    return f"sqlite:///{tmp_path / 'control.db'}"
+
+
+@pytest.fixture
+def site(plane: ControlPlane) -> Iterator[Site]:
+    with console_site(plane) as found:
+        yield found
+
+
+def log_in(client: httpx.Client, site: Site, password: str = "pw-demodemo") -> httpx.Response:
+    return client.post(
+        "/console/login", json=site.login_body(password), headers={"Origin": site.origin}
+    )
+
+
+def test_login_sets_a_strict_http_only_cookie_and_no_token_in_the_body(site: Site) -> None:
+    with httpx.Client(base_url=site.url) as client:
+        r = log_in(client, site, password="wrong-password")
+        assert r.status_code == 401 and "set-cookie" not in r.headers
+        assert r.json()["unauthorized"]["message"] and "wrong-password" not in r.text
+
+        r = client.post("/console/login", json=site.login_body())  # no Origin
+        assert r.status_code == 403 and "set-cookie" not in r.headers
+        r = client.post(
+            "/console/login", json=site.login_body(), headers={"Origin": "http://evil.example"}
+        )
+        assert r.status_code == 403 and "set-cookie" not in r.headers
+
+        r = log_in(client, site)
+        assert r.status_code == 200, r.text
+        cookie = r.headers["set-cookie"]
+        flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+        assert {"httponly", "path", "max-age"} <= flags and "secure" not in flags  # http here
+        assert "samesite=strict" in cookie.lower() and "path=/console" in cookie.lower()
+        token = client.cookies["strongroom_console"]
+        assert token not in r.text and r.json()["session"]["project_name"] == "demo"
+
+        # the cookie opens the console's reads, and never /v1.0 itself
+        demo = site.demo.project_id
+        r = client.get(f"/console/api/v1.0/{demo}/instances")
+        assert r.status_code == 200 and [i["name"] for i in r.json()["instances"]] == ["orders"]
+        r = client.get(f"/v1.0/{demo}/instances", headers={"Cookie": f"strongroom_console={token}"})
+        assert r.status_code == 401
+
+
+def test_gateway_reads_only_and_only_the_callers_project(site: Site) -> None:
+    demo, other = site.demo.project_id, site.other.project_id
+    with httpx.Client(base_url=site.url) as client:
+        assert client.get(f"/console/api/v1.0/{demo}/instances").status_code == 401  # no cookie
+        log_in(client, site)
+        mine = f"/console/api/v1.0/{demo}/instances/{site.instance_id}"
+        for path in (mine, mine + "/events", mine + "/top-queries", mine + "/metrics"):
+            assert client.get(path).status_code == 200, path
+        r = client.get(f"/console/api/v1.0/{demo}/instances/{site.others_instance_id}")
+        assert r.status_code == 404 and "itemNotFound" in r.json()
+        r = client.get(f"/console/api/v1.0/{demo}/instances/{site.others_instance_id}/metrics")
+        assert r.status_code == 404
+        assert client.get(f"/console/api/v1.0/{other}/instances").status_code in (401, 403)
+        # writes are not routed: the cookie cannot delete, create or read secrets
+        assert client.delete(mine).status_code in (404, 405)
+        r = client.post(f"/console/api/v1.0/{demo}/instances", json={"instance": {}})
+        assert r.status_code in (404, 405)
+        assert client.get(mine + "/users").status_code == 404
+        headers = site.demo.headers()
+        assert (
+            site.plane.client.get(site.plane.url(site.demo, "instances"), headers=headers).json()[
+                "instances"
+            ][0]["status"]
+            == "ACTIVE"
+        )
+
+
+def test_console_responses_carry_security_headers_and_pages_need_login(site: Site) -> None:
+    with httpx.Client(base_url=site.url) as client:
+        r = client.get("/console")
+        assert r.status_code == 303 and r.headers["location"] == "/console/login"
+        for path in ("/console/login", "/console/static/console.js", "/console/api/session"):
+            r = client.get(path)
+            csp = r.headers["content-security-policy"]
+            assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+            assert "unsafe-inline" not in csp
+            assert r.headers["x-frame-options"] == "DENY", path
+            assert r.headers["cache-control"] in ("no-store", "no-cache"), path
+        assert client.get("/console/static/chart.js").status_code == 200
+        log_in(client, site)
+        r = client.get("/console")
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+        assert "<script>" not in r.text and 'src="/console/static/console.js"' in r.text
+        charts = {c["id"] for c in client.get("/console/api/charts").json()["charts"]}
+        assert {"cpu", "memory", "storage", "connections", "qps"} <= charts
+
+        r = client.post("/console/logout", headers={"Origin": site.origin})
+        assert r.status_code == 204 and "strongroom_console" not in client.cookies
+        assert client.get("/console").status_code == 303
