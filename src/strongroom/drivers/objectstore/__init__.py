@@ -1,2 +1,3 @@
 """Object stores for backups: `base` (the interface), `local` (a directory under the state
-dir) and `fake` (in memory); `registry` picks one from settings; Swift and S3 come later."""
+dir), `swift` (OpenStack Swift, large objects segmented), `s3` (S3-compatible, multipart) and
+`fake` (in memory); `registry` picks one from settings."""

@@ -7,12 +7,21 @@ from strongroom.drivers.objectstore.base import ObjectStore
 
 
 def open_object_store(settings: Settings) -> ObjectStore:
-    """The store `settings.backups.store` names."""
+    """The store `settings.backups.store` names (no I/O: a remote store signs in and creates
+    its container or bucket on first use)."""
     kind = settings.backups.store
     if kind == "local":
         from strongroom.drivers.objectstore.local import LocalObjectStore
 
         return LocalObjectStore(settings.backups.local_path(settings.state_dir))
+    if kind == "swift":
+        from strongroom.drivers.objectstore.swift import SwiftObjectStore
+
+        return SwiftObjectStore(settings.backups.swift)
+    if kind == "s3":
+        from strongroom.drivers.objectstore.s3 import S3ObjectStore
+
+        return S3ObjectStore(settings.backups.s3)
     if kind == "fake":
         from strongroom.drivers.objectstore.fake import FakeObjectStore
 
