@@ -8,6 +8,7 @@ from pathlib import Path
 
 from strongroom.config import Settings, load_settings
 from strongroom.contracts.errors import ConfigError
+from strongroom.services.policy import Policy
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +22,9 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 
 def settings_or_exit(path: Path | None) -> Settings:
     try:
-        return load_settings(path)
+        settings = load_settings(path)
+        Policy.load(settings.api.policy_file)  # a bad policy file stops every entry point
+        return settings
     except ConfigError as exc:
         print(f"strongroom: configuration error: {exc.message}", file=sys.stderr)
         raise SystemExit(2) from exc

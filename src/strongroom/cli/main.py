@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from strongroom.cli.common import add_config_argument, settings_or_exit
+from strongroom.cli.policy import add_policy_commands
 from strongroom.config import Settings, masked_dump
 from strongroom.config.reference import option_reference
 from strongroom.contracts.errors import StrongroomError
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     create.set_defaults(handler=_flavor_create)
 
     add_identity_commands(sub, _loader)
+    add_policy_commands(sub)
     return parser
 
 
