@@ -59,6 +59,14 @@ CHARTS: tuple[Chart, ...] = (
     Chart("connections", "Connections", "connections", "number", (Line("connections", "open"),)),
     Chart("qps", "Queries per second", "statements/s", "number", (Line("questions_total", "qps"),)),
     Chart(
+        "transactions",
+        "Transactions per second",
+        "transactions/s",
+        "number",
+        (Line("transactions_committed_total", "commits"),),
+        optional=True,
+    ),
+    Chart(
         "lag",
         "Replication lag",
         "seconds",

@@ -4,7 +4,7 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
-const SIZE = { width: 640, height: 220, left: 70, right: 14, top: 12, bottom: 30 };
+const SIZE = { width: 640, height: 220, left: 70, right: 30, top: 12, bottom: 30 };
 const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
 function svgElement(name, attributes) {

@@ -75,7 +75,7 @@ function datastoreText(instance) {
 }
 
 function addressesText(instance) {
-  return (instance.addresses || []).map((a) => a.address + (a.network ? " (" + a.network + ")" : "")).join(", ");
+  return (instance.addresses || []).map((a) => a.address + (a.type ? " (" + a.type + ")" : "")).join(", ");
 }
 
 // --- session ---------------------------------------------------------------------------------
