@@ -1,0 +1,133 @@
+"""What is particular to the remote stores: built from settings by the registry, signing in
+again when Swift drops the token, clear errors for bad credentials or an unreachable store
+(with no secret in them), and the sweep of what a killed put leaves behind."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import pytest
+
+from strongroom.config import Settings
+from strongroom.config.settings import S3StoreSettings, SwiftStoreSettings
+from strongroom.contracts.errors import InfrastructureError
+from strongroom.drivers.objectstore.registry import open_object_store
+from strongroom.drivers.objectstore.s3 import S3ObjectStore
+from strongroom.drivers.objectstore.swift import SwiftObjectStore
+from strongroom.drivers.objectstore.swift_auth import SwiftAccess
+from tests.functional.objectstore.conftest import (
+    MIB,
+    s3_settings,
+    swift_names,
+    swift_settings,
+)
+from tests.support.swift import SwiftServer
+
+pytestmark = pytest.mark.functional
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again when the block ends
+
+
+@pytest.mark.parametrize("kind", ["swift", "s3"])
+def test_registry_builds_the_configured_store(swift_server: SwiftServer, kind: str) -> None:
+    section = swift_settings(swift_server) if kind == "swift" else s3_settings(swift_server)
+    raw = section.model_dump()
+    raw[{"swift": "password", "s3": "secret_key"}[kind]] = swift_server.key
+    settings = Settings.model_validate({"backups": {"store": kind, kind: raw}})
+    store = open_object_store(settings)
+    assert isinstance(store, SwiftObjectStore if kind == "swift" else S3ObjectStore)
+    store.put("via/registry", [b"built from settings"])
+    assert b"".join(store.get("via/registry")) == b"built from settings"
+
+
+def test_swift_signs_in_again_when_the_token_is_refused(swift_server: SwiftServer) -> None:
+    store = SwiftObjectStore(swift_settings(swift_server))
+    store.put("inst-1/b", [b"before"])
+    dropped = SwiftAccess("AUTH_tk" + "0" * 32, store._auth.access().storage_url, 1e12)
+    store._auth._access = dropped  # as if Swift had forgotten our token
+    store.put("inst-1/c", [os.urandom(MIB + 5)])
+    store._auth._access = dropped
+    assert b"".join(store.get("inst-1/b")) == b"before"
+    assert store.size("inst-1/c") == MIB + 5
+
+
+def test_swift_renews_a_token_about_to_expire(swift_server: SwiftServer) -> None:
+    store = SwiftObjectStore(swift_settings(swift_server))
+    store.put("inst-1/b", [b"x"])
+    old = store._auth.access()
+    store._auth._access = SwiftAccess(old.token, old.storage_url, time.monotonic() + 60)
+    assert store.exists("inst-1/b")
+    assert store._auth.access().expires_at > time.monotonic() + 3600  # signed in again
+
+
+@pytest.mark.parametrize("kind", ["swift", "s3"])
+def test_wrong_credentials_are_a_clear_error_without_the_secret(
+    swift_server: SwiftServer, kind: str
+) -> None:
+    wrong = "not-the-" + swift_server.key
+    store = (
+        SwiftObjectStore(swift_settings(swift_server, password=wrong))
+        if kind == "swift"
+        else S3ObjectStore(s3_settings(swift_server, secret_key=wrong))
+    )
+    with pytest.raises(InfrastructureError) as caught:
+        store.put("inst-1/b", [b"x"])
+    error = caught.value
+    assert error.retryable is False
+    assert "403" in error.message or "credentials" in error.message
+    assert wrong not in f"{error.message} {error.detail}"
+
+
+@pytest.mark.parametrize("kind", ["swift", "s3"])
+def test_unreachable_store_is_a_retryable_error(kind: str) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    store: SwiftObjectStore | S3ObjectStore
+    if kind == "swift":
+        fields = {"auth_url": f"{url}/auth/v1.0", "auth_version": "1", "user": "a:b"}
+        swift = SwiftStoreSettings.model_validate({**fields, "password": "k"})
+        store = SwiftObjectStore(swift)
+    else:
+        fields = {"endpoint_url": url, "access_key": "a", "secret_key": "k"}
+        store = S3ObjectStore(S3StoreSettings.model_validate(fields))
+    with pytest.raises(InfrastructureError) as caught:
+        store.exists("inst-1/b")
+    assert caught.value.retryable is True
+    assert "unreachable" in caught.value.message
+
+
+def test_swift_sweep_removes_segments_of_a_put_that_never_finished(
+    swift_server: SwiftServer,
+) -> None:
+    store = SwiftObjectStore(swift_settings(swift_server))
+    store.put("inst-1/kept", [os.urandom(2 * MIB)])
+    written: list[dict[str, object]] = []
+    store._put_segments("inst-1/killed/0123abcd", [os.urandom(MIB + 1)], written)  # no manifest
+    assert len(swift_names(swift_server, store.segments_container)) == 2 + 2
+    assert store.sweep_orphans() == 2
+    assert len(swift_names(swift_server, store.segments_container)) == 2
+    assert (
+        store.size("inst-1/kept") == 2 * MIB and len(b"".join(store.get("inst-1/kept"))) == 2 * MIB
+    )
+
+
+def test_s3_sweep_aborts_an_upload_that_never_finished(swift_server: SwiftServer) -> None:
+    store = S3ObjectStore(s3_settings(swift_server))
+    store.put("inst-1/kept", [b"kept"])
+    upload = store.client.create_multipart_upload(Bucket=store.bucket, Key="inst-1/killed")
+    store.client.upload_part(
+        Bucket=store.bucket,
+        Key="inst-1/killed",
+        UploadId=upload["UploadId"],
+        PartNumber=1,
+        Body=os.urandom(5 * MIB),
+    )
+    assert store.sweep_orphans() == 1
+    assert store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []) == []
+    assert swift_names(swift_server, f"{store.bucket}+segments") == []
+    assert b"".join(store.get("inst-1/kept")) == b"kept"
