@@ -10,15 +10,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pymysql
+from typing import Any
 
 from strongroom.contracts.agent import PrepareRequest
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.drivers.guest.http import AgentClient
 from strongroom.pki import CertificateAuthority, CertificatePaths
+from tests.support.datastore_clients import MARIADB, DatastoreClient, Refusal, Session
 
 AGENT_BINARY = Path(sys.executable).with_name("strongroom-agent")
 START_TIMEOUT = 30.0
@@ -77,13 +79,14 @@ class Pki:
 
 @dataclass
 class Agent:
-    """One agent subprocess with its own dirs and ports."""
+    """One agent subprocess with its own dirs and ports, serving one datastore."""
 
     instance_id: str
     root: Path
     port: int
     engine_port: int
     pki: Pki
+    datastore: DatastoreClient = MARIADB
     proc: subprocess.Popen[bytes] | None = None
     clients: list[AgentClient] = field(default_factory=list)
 
@@ -101,7 +104,15 @@ class Agent:
 
     @property
     def engine_pidfile(self) -> Path:
-        return self.root / "run" / "mariadb" / "mariadbd.pid"
+        return self.root / "run" / self.datastore.pidfile
+
+    @property
+    def engine_data_dir(self) -> Path:
+        return self.data_dir / self.datastore.data_subdir
+
+    @property
+    def engine_log_dir(self) -> Path:
+        return self.log_dir / self.datastore.log_subdir
 
     def write_config(self, memory_mib: int = 256) -> None:
         certs = self.pki.server_cert(self.instance_id)
@@ -113,7 +124,7 @@ class Agent:
             "server_cert": str(certs.cert),
             "server_key": str(certs.key),
             "client_ca": str(self.pki.ca_cert),
-            "engine": "mariadb",
+            "engine": self.datastore.name,
             "data_dir": str(self.data_dir),
             "run_dir": str(self.root / "run"),
             "log_dir": str(self.log_dir),
@@ -149,28 +160,21 @@ class Agent:
         self.clients.append(client)
         return client
 
-    def login(
-        self, user: str, password: str, database: str | None = None
-    ) -> pymysql.connections.Connection:
-        """A real TCP login to the engine as a user would make it."""
-        return pymysql.connect(
-            host="127.0.0.1",
-            port=self.engine_port,
-            user=user,
-            password=password,
-            database=database,
-            autocommit=True,
-            connect_timeout=5,
-        )
+    def login(self, user: str, password: str, database: str | None = None) -> Any:
+        """A real TCP login to the engine with its own driver, as a user would make it."""
+        return self.datastore._connect("127.0.0.1", self.engine_port, user, password, database)
 
-    def login_error(self, user: str, password: str, database: str | None = None) -> int | None:
-        """The MariaDB error number a TCP login gets (1045: bad credentials, 1044: no access
-        to the database), or None when it succeeds."""
-        try:
-            self.login(user, password, database).close()
-        except pymysql.err.OperationalError as exc:
-            return int(exc.args[0])
-        return None
+    @contextmanager
+    def session(self, user: str, password: str, database: str | None = None) -> Iterator[Session]:
+        """`login` as a `Session` (closed on exit)."""
+        with self.datastore.session(
+            "127.0.0.1", self.engine_port, user, password, database
+        ) as session:
+            yield session
+
+    def refusal(self, user: str, password: str, database: str | None = None) -> Refusal | None:
+        """Why a TCP login is refused (bad credentials, no access to the database), or None."""
+        return self.datastore.refusal("127.0.0.1", self.engine_port, user, password, database)
 
     def kill(self) -> None:
         """SIGKILL the agent (not its engine), as a crash would."""
@@ -211,22 +215,35 @@ def stop_pid(pid: int | None, marker: str) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def launch_agent(agents: dict[str, Agent], e2e_root: Path, pki: Pki, instance_id: str) -> Agent:
-    """Configure and start an agent for `instance_id`, registered for cleanup."""
-    root = e2e_root / instance_id
+def launch_agent(
+    agents: dict[str, Agent],
+    e2e_root: Path,
+    pki: Pki,
+    instance_id: str,
+    datastore: DatastoreClient = MARIADB,
+) -> Agent:
+    """Configure and start an agent for `instance_id` serving `datastore`, registered for
+    cleanup (its directory is named after both, so one module may run each datastore)."""
+    key = instance_id if datastore is MARIADB else f"{instance_id}-{datastore.name}"
+    root = e2e_root / key
     root.mkdir(mode=0o755)
-    agent = Agent(instance_id, root, free_port(), free_port(), pki)
-    agents[instance_id] = agent
+    agent = Agent(instance_id, root, free_port(), free_port(), pki, datastore)
+    agents[key] = agent
     agent.write_config()
     agent.start()
     return agent
 
 
 def prepared_agent(
-    agents: dict[str, Agent], e2e_root: Path, pki: Pki, instance_id: str, request: PrepareRequest
+    agents: dict[str, Agent],
+    e2e_root: Path,
+    pki: Pki,
+    instance_id: str,
+    request: PrepareRequest,
+    datastore: DatastoreClient = MARIADB,
 ) -> Agent:
     """`launch_agent`, then prepare with `request` and wait until it is done."""
-    agent = launch_agent(agents, e2e_root, pki, instance_id)
+    agent = launch_agent(agents, e2e_root, pki, instance_id, datastore)
     client = agent.client()
     client.wait_operation(client.prepare(request), timeout=60)
     return agent

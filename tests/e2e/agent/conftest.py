@@ -11,6 +11,7 @@ import pytest
 from agent_e2e_harness import Agent, Pki, processes_mentioning, stop_pid
 
 from strongroom.pki import CertificateAuthority
+from tests.support.datastore_clients import CLIENTS, DatastoreClient
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +43,10 @@ def agents(e2e_root: Path, pki: Pki) -> Iterator[dict[str, Agent]]:
     yield started
     for agent in started.values():
         agent.cleanup()
+
+
+@pytest.fixture(scope="module", params=sorted(CLIENTS))
+def datastore(request: pytest.FixtureRequest) -> DatastoreClient:
+    """Each datastore in turn, for the modules whose tests take it (a module's agents of one
+    datastore are prepared once and used by all its tests)."""
+    return CLIENTS[request.param]

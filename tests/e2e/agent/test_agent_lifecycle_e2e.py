@@ -1,14 +1,14 @@
-"""The agent drives a real mariadbd: prepare, log in as the user, converge, restart, survive
-an agent crash, never leak the password, and leave no process behind."""
+"""The agent drives a real engine of each datastore: prepare, log in as the user, converge,
+restart, survive an agent crash, never leak the password, and leave no process behind."""
 
 from __future__ import annotations
 
 import secrets
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-import pymysql
 import pytest
 from agent_e2e_harness import Agent, Pki, launch_agent, processes_mentioning
 
@@ -19,7 +19,7 @@ from strongroom.contracts.agent import (
     PrepareRequest,
     UserSpec,
 )
-from strongroom_agent.engines.mariadb.config import size_for
+from tests.support.datastore_clients import DatastoreClient, Session
 
 pytestmark = pytest.mark.e2e
 
@@ -35,64 +35,60 @@ class Prepared:
     responses: list[str]
 
 
-def spec() -> PrepareRequest:
+def spec(datastore: DatastoreClient) -> PrepareRequest:
+    charset, collation = datastore.database_options
     return PrepareRequest(
         listen_address="127.0.0.1",
-        databases=[DatabaseSpec(name="shop", character_set="utf8mb4", collate="utf8mb4_bin")],
+        databases=[DatabaseSpec(name="shop", character_set=charset, collate=collation)],
         users=[UserSpec(name="alice", password=PASSWORD, databases=["shop"])],
     )
 
 
-def user_connection(agent: Agent) -> pymysql.connections.Connection:
-    return pymysql.connect(
-        host="127.0.0.1",
-        port=agent.engine_port,
-        user="alice",
-        password=PASSWORD,
-        database="shop",
-        autocommit=True,
-        connect_timeout=5,
-    )
+def user_session(agent: Agent) -> AbstractContextManager[Session]:
+    return agent.session("alice", PASSWORD, "shop")
 
 
 @pytest.fixture(scope="module")
-def prepared(agents: dict[str, Agent], e2e_root, pki: Pki) -> Iterator[Prepared]:
+def prepared(
+    agents: dict[str, Agent], e2e_root, pki: Pki, datastore: DatastoreClient
+) -> Iterator[Prepared]:
     """Agent started, status checked, prepare run once (timed until the user logs in)."""
-    agent = launch_agent(agents, e2e_root, pki, INSTANCE)
+    agent = launch_agent(agents, e2e_root, pki, INSTANCE, datastore)
     client = agent.client()
     before = client.status()
     assert before.engine_state is EngineState.STOPPED
     assert not before.health.healthy
     started = time.monotonic()
-    op_id = client.prepare(spec())
+    op_id = client.prepare(spec(datastore))
     done = client.wait_operation(op_id, timeout=60)
-    user_connection(agent).close()
+    with user_session(agent):
+        pass
     seconds = time.monotonic() - started
-    print(f"\nprepare from empty dir to user login: {seconds:.2f}s")
-    yield Prepared(agent, spec(), seconds, [before.model_dump_json(), done.model_dump_json()])
+    print(f"\n{datastore.name} prepare from empty dir to user login: {seconds:.2f}s")
+    request = spec(datastore)
+    yield Prepared(agent, request, seconds, [before.model_dump_json(), done.model_dump_json()])
 
 
 def test_status_reports_instance_engine_and_volume(prepared: Prepared) -> None:
     status = prepared.agent.client().status()
     prepared.responses.append(status.model_dump_json())
     assert status.instance_id == INSTANCE
-    assert status.engine == "mariadb"
+    assert status.engine == prepared.agent.datastore.name
     assert status.engine_state is EngineState.RUNNING
-    assert status.health.healthy and status.health.version and "MariaDB" in status.health.version
+    version = status.health.version
+    assert status.health.healthy and version and prepared.agent.datastore.version_word in version
     assert 0 < status.volume.used_bytes < status.volume.total_bytes
 
 
 def test_user_reads_and_writes_over_tcp(prepared: Prepared) -> None:
-    with user_connection(prepared.agent) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))")
-        cur.execute("INSERT INTO items VALUES (1, 'lamp'), (2, 'desk')")
-        cur.execute("SELECT name FROM items ORDER BY id")
-        assert [row[0] for row in cur.fetchall()] == ["lamp", "desk"]
-        cur.execute("SELECT @@character_set_database, @@collation_database")
-        assert cur.fetchone() == ("utf8mb4", "utf8mb4_bin")
-        cur.execute("SELECT @@innodb_buffer_pool_size DIV 1048576, @@max_connections")
-        sizing = size_for(256)
-        assert cur.fetchone() == (sizing.buffer_pool_mib, sizing.max_connections)
+    datastore = prepared.agent.datastore
+    with user_session(prepared.agent) as session:
+        session.query("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))")
+        session.query("INSERT INTO items VALUES (1, 'lamp'), (2, 'desk')")
+        rows = session.query("SELECT name FROM items ORDER BY id")
+        assert [row[0] for row in rows] == ["lamp", "desk"]
+        assert datastore.current_database_options(session) == datastore.database_options
+        assert datastore.sizing(session) == datastore.expected_sizing(256)
 
 
 def test_prepare_again_converges_without_restart(prepared: Prepared) -> None:
@@ -102,9 +98,8 @@ def test_prepare_again_converges_without_restart(prepared: Prepared) -> None:
     prepared.responses.append(record.model_dump_json())
     assert record.state is OperationState.SUCCEEDED
     assert prepared.agent.engine_pid() == pid
-    with user_connection(prepared.agent) as conn, conn.cursor() as cur:
-        cur.execute("SELECT COUNT(*) FROM items")
-        assert cur.fetchone() == (2,)
+    with user_session(prepared.agent) as session:
+        assert session.one("SELECT COUNT(*) FROM items") == (2,)
 
 
 def test_restart_keeps_data(prepared: Prepared) -> None:
@@ -114,16 +109,15 @@ def test_restart_keeps_data(prepared: Prepared) -> None:
     prepared.responses.append(record.model_dump_json())
     assert prepared.agent.engine_pid() not in (None, pid)
     assert client.status().engine_state is EngineState.RUNNING
-    with user_connection(prepared.agent) as conn, conn.cursor() as cur:
-        cur.execute("SELECT name FROM items WHERE id = 2")
-        assert cur.fetchone() == ("desk",)
+    with user_session(prepared.agent) as session:
+        assert session.one("SELECT name FROM items WHERE id = 2") == ("desk",)
 
 
 def test_stop_then_start(prepared: Prepared) -> None:
     client = prepared.agent.client()
     client.wait_operation(client.stop(), timeout=60)
     assert client.status().engine_state is EngineState.STOPPED
-    assert not processes_mentioning(str(prepared.agent.data_dir / "mysql"))
+    assert not processes_mentioning(str(prepared.agent.engine_data_dir))
     client.wait_operation(client.start(), timeout=60)
     assert client.status().engine_state is EngineState.RUNNING
 
@@ -137,7 +131,7 @@ def test_agent_crash_finds_running_engine(prepared: Prepared) -> None:
     status = agent.client().status()
     prepared.responses.append(status.model_dump_json())
     assert status.engine_state is EngineState.RUNNING and status.health.healthy
-    servers = processes_mentioning(f"--datadir={agent.data_dir / 'mysql'}")
+    servers = processes_mentioning(str(agent.engine_data_dir))
     assert [p for p, _ in servers] == [pid]
     record = agent.client().wait_operation(agent.client().prepare(prepared.request), 60)
     assert record.state is OperationState.SUCCEEDED and agent.engine_pid() == pid
@@ -159,4 +153,6 @@ def test_cleanup_leaves_no_process(prepared: Prepared) -> None:
     agent.cleanup()
     assert not processes_mentioning(str(agent.root))
     assert engine_pid is not None
-    assert not any(pid == engine_pid for pid, _ in processes_mentioning("mariadbd"))
+    assert not any(
+        pid == engine_pid for pid, _ in processes_mentioning(agent.datastore.process_name)
+    )

@@ -1,0 +1,281 @@
+"""What a user of each datastore does from the host, for tests parametrized over datastores:
+log in with the real driver (PyMySQL for MariaDB, psycopg for PostgreSQL), run SQL, and tell
+why a login was refused; plus the few facts and statements that differ between engines."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import psycopg
+import pymysql
+
+from strongroom_agent.engines.mariadb.config import size_for as mariadb_size_for
+from strongroom_agent.engines.postgresql.config import size_for as postgresql_size_for
+
+CONNECT_TIMEOUT = 5
+
+
+class Refusal(StrEnum):
+    """Why a login failed, in the user's terms."""
+
+    CREDENTIALS = "credentials"
+    """Wrong password, no such user, or not allowed from this address."""
+    DATABASE = "database"
+    """Logged in, but the user may not use that database."""
+
+
+class Session:
+    """A logged-in user's connection (autocommit), as any DB-API driver offers it."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def query(self, statement: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement; its rows ([] when it returns none)."""
+        cur = self.conn.cursor()
+        try:
+            cur.execute(statement, tuple(params) or None)
+            return [tuple(row) for row in cur.fetchall()] if cur.description else []
+        finally:
+            cur.close()
+
+    def one(self, statement: str, params: Sequence[object] = ()) -> tuple[Any, ...]:
+        rows = self.query(statement, params)
+        assert len(rows) == 1, rows
+        return rows[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@dataclass(frozen=True)
+class ConfigCase:
+    """Parameters a configuration test can use on this engine."""
+
+    dynamic: str
+    dynamic_value: int
+    static: str
+    static_value: int
+    static_default: str
+
+
+class DatastoreClient(ABC):
+    """One datastore as a user and a test see it."""
+
+    name: str
+    version: str
+    port: int
+    data_subdir: str
+    """The engine's directory on the data volume."""
+    pidfile: str
+    """The engine's pid file, relative to the agent's run dir."""
+    log_subdir: str
+    """The engine's directory in the agent's log dir."""
+    process_name: str
+    version_word: str
+    """A word the engine's version string contains."""
+    login_database: str | None
+    """The database a login names when the test names none."""
+    reserved_users: tuple[str, ...]
+    system_databases: tuple[str, ...]
+    database_options: tuple[str, str]
+    """A character set and collation the engine accepts for a new database, as it lists them."""
+    config: ConfigCase
+    sleep: str
+    """A statement that sleeps 0.3 s."""
+
+    @contextmanager
+    def session(
+        self, host: str, port: int, user: str, password: str, database: str | None = None
+    ) -> Iterator[Session]:
+        """A real TCP login; closed on exit."""
+        session = Session(self._connect(host, port, user, password, database))
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def refusal(
+        self, host: str, port: int, user: str, password: str, database: str | None = None
+    ) -> Refusal | None:
+        """Why a TCP login is refused, or None when it succeeds."""
+        try:
+            self._connect(host, port, user, password, database).close()
+        except Exception as exc:  # each driver's own error class, classified below
+            return self._classify(exc)
+        return None
+
+    @abstractmethod
+    def _connect(
+        self, host: str, port: int, user: str, password: str, database: str | None
+    ) -> Any: ...
+
+    @abstractmethod
+    def _classify(self, exc: Exception) -> Refusal: ...
+
+    @abstractmethod
+    def current_database_options(self, session: Session) -> tuple[str, str]:
+        """Character set and collation of the session's database."""
+
+    @abstractmethod
+    def sizing(self, session: Session) -> tuple[int, int]:
+        """(buffer pool / shared buffers in MiB, max_connections) of the running server."""
+
+    @abstractmethod
+    def expected_sizing(self, memory_mib: int) -> tuple[int, int]:
+        """What `sizing` should read for a memory limit."""
+
+    @abstractmethod
+    def is_superuser(self, session: Session) -> bool: ...
+
+    @abstractmethod
+    def setting(self, session: Session, name: str) -> str:
+        """A server setting as a user reads it."""
+
+    @abstractmethod
+    def upsert(self) -> str:
+        """Insert or replace a row of `items (id, name)` (two parameters)."""
+
+
+class MariadbClient(DatastoreClient):
+    name = "mariadb"
+    version = "10.11"
+    port = 3306
+    data_subdir = "mysql"
+    pidfile = "mariadb/mariadbd.pid"
+    log_subdir = "mariadb"
+    process_name = "mariadbd"
+    version_word = "MariaDB"
+    login_database = None
+    reserved_users = ("root", "ROOT", "mysql", "mariadb.sys")
+    system_databases = ("mysql", "information_schema", "sys", "performance_schema")
+    database_options = ("utf8mb4", "utf8mb4_bin")
+    config = ConfigCase(
+        dynamic="max_connections",
+        dynamic_value=77,
+        static="innodb_log_buffer_size",  # read-only at run time in 10.11
+        static_value=32 * 1024 * 1024,
+        static_default=str(16 * 1024 * 1024),
+    )
+    sleep = "SELECT SLEEP(0.3)"
+
+    def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
+        return pymysql.connect(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            database=database,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+
+    def _classify(self, exc: Exception) -> Refusal:
+        if isinstance(exc, pymysql.err.OperationalError) and exc.args[0] in (1045, 1698):
+            return Refusal.CREDENTIALS
+        if isinstance(exc, pymysql.err.OperationalError) and exc.args[0] == 1044:
+            return Refusal.DATABASE
+        raise exc
+
+    def current_database_options(self, session: Session) -> tuple[str, str]:
+        row = session.one("SELECT @@character_set_database, @@collation_database")
+        return str(row[0]), str(row[1])
+
+    def sizing(self, session: Session) -> tuple[int, int]:
+        row = session.one("SELECT @@innodb_buffer_pool_size DIV 1048576, @@max_connections")
+        return int(row[0]), int(row[1])
+
+    def expected_sizing(self, memory_mib: int) -> tuple[int, int]:
+        sizing = mariadb_size_for(memory_mib)
+        return sizing.buffer_pool_mib, sizing.max_connections
+
+    def is_superuser(self, session: Session) -> bool:
+        return "WITH GRANT OPTION" in str(session.one("SHOW GRANTS")[0])
+
+    def setting(self, session: Session, name: str) -> str:
+        return str(session.one("SHOW GLOBAL VARIABLES LIKE %s", (name,))[1])
+
+    def upsert(self) -> str:
+        return "REPLACE INTO items VALUES (%s, %s)"
+
+
+class PostgresqlClient(DatastoreClient):
+    name = "postgresql"
+    version = "15"
+    port = 5432
+    data_subdir = "postgresql"
+    pidfile = "postgresql/postgres.pid"
+    log_subdir = "postgresql"
+    process_name = "postgres"
+    version_word = "PostgreSQL"
+    login_database = "postgres"
+    reserved_users = ("root", "ROOT", "postgres", "pg_monitor")
+    system_databases = ("postgres", "template0", "template1")
+    database_options = ("UTF8", "C")
+    config = ConfigCase(
+        dynamic="work_mem",
+        dynamic_value=8192,
+        static="max_locks_per_transaction",  # postmaster context
+        static_value=128,
+        static_default="64",
+    )
+    sleep = "SELECT pg_sleep(0.3)"
+
+    def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
+        return psycopg.connect(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            dbname=database or self.login_database,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+        )
+
+    def _classify(self, exc: Exception) -> Refusal:
+        text = str(exc)
+        if isinstance(exc, psycopg.OperationalError):
+            if "password authentication failed" in text or "not permitted to log in" in text:
+                return Refusal.CREDENTIALS
+            if "permission denied for database" in text:
+                return Refusal.DATABASE
+        raise exc
+
+    def current_database_options(self, session: Session) -> tuple[str, str]:
+        row = session.one(
+            "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database"
+            " WHERE datname = current_database()"
+        )
+        return str(row[0]), str(row[1])
+
+    def sizing(self, session: Session) -> tuple[int, int]:
+        row = session.one(
+            "SELECT (SELECT setting::int * 8 / 1024 FROM pg_settings"
+            " WHERE name = 'shared_buffers'), current_setting('max_connections')::int"
+        )
+        return int(row[0]), int(row[1])
+
+    def expected_sizing(self, memory_mib: int) -> tuple[int, int]:
+        sizing = postgresql_size_for(memory_mib)
+        return sizing.shared_buffers_mib, sizing.max_connections
+
+    def is_superuser(self, session: Session) -> bool:
+        return bool(session.one("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0])
+
+    def setting(self, session: Session, name: str) -> str:
+        return str(session.one("SELECT setting FROM pg_settings WHERE name = %s", (name,))[0])
+
+    def upsert(self) -> str:
+        return (
+            "INSERT INTO items VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name"
+        )
+
+
+MARIADB = MariadbClient()
+POSTGRESQL = PostgresqlClient()
+CLIENTS: dict[str, DatastoreClient] = {client.name: client for client in (MARIADB, POSTGRESQL)}
