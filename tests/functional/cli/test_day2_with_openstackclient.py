@@ -147,3 +147,8 @@ def test_configuration_actions_and_logs_with_openstackclient(running: Up) -> Non
     assert {(g["Name"], g["Type"]) for g in logs} >= {("error", "SYS"), ("general", "USER")}
     up.openstack("database", "log", "set", "db1", "general", "--enable")
     assert up.openstack("database", "log", "show", "db1", "general")["status"] == "Enabled"
+    up.openstack("database", "log", "set", "db1", "error", "--publish")
+    eventually(
+        lambda: up.openstack("database", "log", "show", "db1", "error")["published"] > 0,
+        "the error log was never published",
+    )
