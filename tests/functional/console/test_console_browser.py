@@ -20,8 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.functional.console.console_site import PASSWORD, Site, console_site
-from tests.support.controlplane import ControlPlane
+from tests.functional.console.console_site import PASSWORD, Site
 
 pytestmark = pytest.mark.functional
 
@@ -40,18 +39,6 @@ OFFLINE = [
     "--disable-client-side-phishing-detection",
     "--no-pings",
 ]
-
-
-@pytest.fixture
-def control_db_url(tmp_path: Path) -> str:
-    """SQLite only: the console adds no SQL of its own (the API tests cover both DBs)."""
-    return f"sqlite:///{tmp_path / 'control.db'}"
-
-
-@pytest.fixture
-def site(plane: ControlPlane) -> Iterator[Site]:
-    with console_site(plane) as found:
-        yield found
 
 
 @pytest.fixture
