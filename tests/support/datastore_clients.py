@@ -83,6 +83,10 @@ class DatastoreClient(ABC):
     """The database a login names when the test names none."""
     reserved_users: tuple[str, ...]
     system_databases: tuple[str, ...]
+    public_databases: frozenset[str]
+    """Databases every user sees besides those granted."""
+    user_hosts: bool
+    """Whether a user may be limited to a host (MariaDB accounts); else only `%`."""
     database_options: tuple[str, str]
     """A character set and collation the engine accepts for a new database, as it lists them."""
     config: ConfigCase
@@ -134,6 +138,10 @@ class DatastoreClient(ABC):
     def is_superuser(self, session: Session) -> bool: ...
 
     @abstractmethod
+    def visible_databases(self, session: Session) -> set[str]:
+        """The databases the session's user may use."""
+
+    @abstractmethod
     def setting(self, session: Session, name: str) -> str:
         """A server setting as a user reads it."""
 
@@ -154,6 +162,8 @@ class MariadbClient(DatastoreClient):
     login_database = None
     reserved_users = ("root", "ROOT", "mysql", "mariadb.sys")
     system_databases = ("mysql", "information_schema", "sys", "performance_schema")
+    public_databases = frozenset({"information_schema"})
+    user_hosts = True
     database_options = ("utf8mb4", "utf8mb4_bin")
     config = ConfigCase(
         dynamic="max_connections",
@@ -197,6 +207,9 @@ class MariadbClient(DatastoreClient):
     def is_superuser(self, session: Session) -> bool:
         return "WITH GRANT OPTION" in str(session.one("SHOW GRANTS")[0])
 
+    def visible_databases(self, session: Session) -> set[str]:
+        return {str(row[0]) for row in session.query("SHOW DATABASES")}
+
     def setting(self, session: Session, name: str) -> str:
         return str(session.one("SHOW GLOBAL VARIABLES LIKE %s", (name,))[1])
 
@@ -216,6 +229,8 @@ class PostgresqlClient(DatastoreClient):
     login_database = "postgres"
     reserved_users = ("root", "ROOT", "postgres", "pg_monitor")
     system_databases = ("postgres", "template0", "template1")
+    public_databases = frozenset({"postgres"})
+    user_hosts = False
     database_options = ("UTF8", "C")
     config = ConfigCase(
         dynamic="work_mem",
@@ -266,6 +281,13 @@ class PostgresqlClient(DatastoreClient):
 
     def is_superuser(self, session: Session) -> bool:
         return bool(session.one("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0])
+
+    def visible_databases(self, session: Session) -> set[str]:
+        rows = session.query(
+            "SELECT datname FROM pg_database"
+            " WHERE NOT datistemplate AND has_database_privilege(datname, 'CONNECT')"
+        )
+        return {str(row[0]) for row in rows}
 
     def setting(self, session: Session, name: str) -> str:
         return str(session.one("SELECT setting FROM pg_settings WHERE name = %s", (name,))[0])

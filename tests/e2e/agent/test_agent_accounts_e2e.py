@@ -1,6 +1,7 @@
-"""Day-2 databases, users and root through the agent's mTLS API, each checked with a real
-TCP login: a grant opens exactly one database, a revoke closes it, a rename or a new password
-retires the old credentials, root over TCP exists only while enabled."""
+"""Day-2 databases, users and root through the agent's mTLS API on each datastore, each
+checked with a real TCP login: a grant opens exactly one database, a revoke closes it, a
+rename or a new password retires the old credentials, root over TCP exists only while
+enabled."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from agent_e2e_harness import Agent, Pki, prepared_agent
 from strongroom.contracts.agent import DatabaseSpec, PrepareRequest, UserSpec, UserUpdate
 from strongroom.contracts.errors import BadRequest, InfrastructureError, NotFound
 from strongroom.drivers.guest.http import AgentClient
+from tests.support.datastore_clients import DatastoreClient, Refusal
 
 pytestmark = pytest.mark.e2e
 
@@ -20,15 +22,15 @@ INSTANCE = "inst-accounts"
 PASSWORD = "Pw-" + secrets.token_hex(12)
 NEW_PASSWORD = "Pw2-" + secrets.token_hex(12)
 ROOT_PASSWORD = "Root-" + secrets.token_hex(12)
-REFUSED = (1045, 1698)  # bad credentials; no account for this user and source address
-NO_DATABASE_ACCESS = 1044
+REFUSED = Refusal.CREDENTIALS
+NO_DATABASE_ACCESS = Refusal.DATABASE
 
 
 @pytest.fixture(scope="module")
-def agent(agents: dict[str, Agent], e2e_root: Path, pki: Pki) -> Agent:
+def agent(agents: dict[str, Agent], e2e_root: Path, pki: Pki, datastore: DatastoreClient) -> Agent:
     """A prepared instance without databases or users, general query log on (so that the
     password checks below also cover it)."""
-    agent = prepared_agent(agents, e2e_root, pki, INSTANCE, PrepareRequest())
+    agent = prepared_agent(agents, e2e_root, pki, INSTANCE, PrepareRequest(), datastore)
     agent.client().set_log_enabled("general", True)
     return agent
 
@@ -38,8 +40,10 @@ def client(agent: Agent) -> AgentClient:
     return agent.client()
 
 
-def test_databases_create_list_delete(client: AgentClient) -> None:
-    sales = DatabaseSpec(name="sales", character_set="utf8mb4", collate="utf8mb4_bin")
+def test_databases_create_list_delete(agent: Agent, client: AgentClient) -> None:
+    datastore = agent.datastore
+    charset, collation = datastore.database_options
+    sales = DatabaseSpec(name="sales", character_set=charset, collate=collation)
     client.create_database(sales)
     client.create_database(sales)  # idempotent
     for name in ("hr", "scratch", "a_b", "aXb"):
@@ -49,12 +53,12 @@ def test_databases_create_list_delete(client: AgentClient) -> None:
     listed = {database.name: database for database in client.list_databases()}
     assert sorted(listed) == ["aXb", "a_b", "hr", "sales"]  # no system schema
     assert listed["sales"] == sales
-    assert listed["hr"].character_set == "utf8mb4"
-    for name in ("mysql", "information_schema", "sys", "performance_schema"):
+    assert listed["hr"].character_set == charset
+    for name in datastore.system_databases:
         with pytest.raises(BadRequest):
             client.delete_database(name)
     with pytest.raises(BadRequest, match="reserved"):
-        client.create_database(DatabaseSpec(name="mysql"))
+        client.create_database(DatabaseSpec(name=datastore.system_databases[0]))
     with pytest.raises(BadRequest):
         client.create_database(DatabaseSpec(name="x", character_set="utf8; DROP"))
     with pytest.raises(BadRequest, match="character set or collation"):
@@ -69,31 +73,31 @@ def test_databases_create_list_delete(client: AgentClient) -> None:
 def test_user_uses_the_granted_database_and_no_other(agent: Agent, client: AgentClient) -> None:
     view = client.create_user(UserSpec(name="app", password=PASSWORD, databases=["sales"]))
     assert (view.name, view.host, view.databases) == ("app", "%", ["sales"])
-    with agent.login("app", PASSWORD, "sales") as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE orders (id INT PRIMARY KEY)")
-        cur.execute("INSERT INTO orders VALUES (1)")
-        cur.execute("SHOW DATABASES")
-        assert {row[0] for row in cur.fetchall()} == {"information_schema", "sales"}
-    assert agent.login_error("app", PASSWORD, "hr") == NO_DATABASE_ACCESS
+    with agent.session("app", PASSWORD, "sales") as session:
+        session.query("CREATE TABLE orders (id INT PRIMARY KEY)")
+        session.query("INSERT INTO orders VALUES (1)")
+        visible = agent.datastore.visible_databases(session)
+        assert visible == agent.datastore.public_databases | {"sales"}
+    assert agent.refusal("app", PASSWORD, "hr") == NO_DATABASE_ACCESS
     assert [(u.name, u.databases) for u in client.list_users()] == [("app", ["sales"])]
 
 
 def test_grant_then_revoke(agent: Agent, client: AgentClient) -> None:
     assert client.grant_databases("app", ["hr"]) == ["hr", "sales"]
-    assert agent.login_error("app", PASSWORD, "hr") is None
+    assert agent.refusal("app", PASSWORD, "hr") is None
     client.revoke_database("app", "hr")
-    assert agent.login_error("app", PASSWORD, "hr") == NO_DATABASE_ACCESS
+    assert agent.refusal("app", PASSWORD, "hr") == NO_DATABASE_ACCESS
     assert client.user_databases("app") == ["sales"]
     client.revoke_database("app", "hr")  # nothing left to revoke: no error
 
 
 def test_underscore_in_a_grant_is_not_a_wildcard(agent: Agent, client: AgentClient) -> None:
     client.grant_databases("app", ["a_b"])
-    assert agent.login_error("app", PASSWORD, "a_b") is None
-    assert agent.login_error("app", PASSWORD, "aXb") == NO_DATABASE_ACCESS
+    assert agent.refusal("app", PASSWORD, "a_b") is None
+    assert agent.refusal("app", PASSWORD, "aXb") == NO_DATABASE_ACCESS
     assert client.user_databases("app") == ["a_b", "sales"]
     client.revoke_database("app", "a_b")
-    assert agent.login_error("app", PASSWORD, "a_b") == NO_DATABASE_ACCESS
+    assert agent.refusal("app", PASSWORD, "a_b") == NO_DATABASE_ACCESS
 
 
 def test_dropping_a_database_drops_its_grants(agent: Agent, client: AgentClient) -> None:
@@ -101,33 +105,40 @@ def test_dropping_a_database_drops_its_grants(agent: Agent, client: AgentClient)
     client.delete_database("hr")
     client.create_database(DatabaseSpec(name="hr"))
     assert client.user_databases("app") == ["sales"]
-    assert agent.login_error("app", PASSWORD, "hr") == NO_DATABASE_ACCESS
+    assert agent.refusal("app", PASSWORD, "hr") == NO_DATABASE_ACCESS
 
 
 def test_rename_keeps_grants_and_retires_the_old_name(agent: Agent, client: AgentClient) -> None:
     view = client.update_user("app", UserUpdate(name="app2"))
     assert (view.name, view.databases) == ("app2", ["sales"])
-    assert agent.login_error("app", PASSWORD, "sales") in REFUSED
-    with agent.login("app2", PASSWORD, "sales") as conn, conn.cursor() as cur:
-        cur.execute("SELECT COUNT(*) FROM orders")
-        assert cur.fetchone() == (1,)
+    assert agent.refusal("app", PASSWORD, "sales") in REFUSED
+    with agent.session("app2", PASSWORD, "sales") as session:
+        assert session.one("SELECT COUNT(*) FROM orders") == (1,)
     with pytest.raises(NotFound):
         client.get_user("app")
 
 
 def test_password_change_refuses_the_old_password(agent: Agent, client: AgentClient) -> None:
     client.update_user("app2", UserUpdate(password=NEW_PASSWORD))
-    assert agent.login_error("app2", PASSWORD) in REFUSED
-    assert agent.login_error("app2", NEW_PASSWORD, "sales") is None
+    assert agent.refusal("app2", PASSWORD) in REFUSED
+    assert agent.refusal("app2", NEW_PASSWORD, "sales") is None
 
 
 def test_host_change_and_taken_names(agent: Agent, client: AgentClient) -> None:
     client.create_user(UserSpec(name="other", password=PASSWORD))
     with pytest.raises(BadRequest, match="already exists"):
         client.update_user("app2", UserUpdate(name="other"))
+    if not agent.datastore.user_hosts:  # a role has no host: only '%', said so
+        with pytest.raises(BadRequest, match="host"):
+            client.update_user("other", UserUpdate(host="10.9.9.9"))
+        with pytest.raises(BadRequest, match="host"):
+            client.create_user(UserSpec(name="third", password=PASSWORD, host="10.9.9.9"))
+        client.delete_user("other")
+        assert [u.name for u in client.list_users()] == ["app2"]
+        return
     view = client.update_user("other", UserUpdate(host="10.9.9.9"))
     assert view.host == "10.9.9.9"
-    assert agent.login_error("other", PASSWORD) in REFUSED  # logins come from 127.0.0.1
+    assert agent.refusal("other", PASSWORD) in REFUSED  # logins come from 127.0.0.1
     client.delete_user("other", host="10.9.9.9")
     client.delete_user("other", host="10.9.9.9")  # idempotent
     assert [u.name for u in client.list_users()] == ["app2"]
@@ -135,21 +146,25 @@ def test_host_change_and_taken_names(agent: Agent, client: AgentClient) -> None:
 
 def test_root_over_tcp_only_while_enabled(agent: Agent, client: AgentClient) -> None:
     assert not client.root_enabled()
-    assert agent.login_error("root", ROOT_PASSWORD) in REFUSED
+    assert agent.refusal("root", ROOT_PASSWORD) in REFUSED
     client.enable_root(ROOT_PASSWORD)
     assert client.root_enabled()
-    with agent.login("root", ROOT_PASSWORD) as conn, conn.cursor() as cur:
-        cur.execute("SHOW GRANTS")
-        assert "WITH GRANT OPTION" in cur.fetchone()[0]
+    with agent.session("root", ROOT_PASSWORD) as session:
+        assert agent.datastore.is_superuser(session)
     client.disable_root()
     assert not client.root_enabled()
-    assert agent.login_error("root", ROOT_PASSWORD) in REFUSED
+    assert agent.refusal("root", ROOT_PASSWORD) in REFUSED
     assert client.status().health.healthy  # the agent's socket root stays
     assert all(user.name != "root" for user in client.list_users())
 
 
-@pytest.mark.parametrize("name", ["root", "ROOT", "mysql", "mariadb.sys"])
-def test_reserved_users_are_refused(agent: Agent, client: AgentClient, name: str) -> None:
+def test_reserved_users_are_refused(agent: Agent, client: AgentClient) -> None:
+    for name in agent.datastore.reserved_users:
+        _refuses_reserved(client, name)
+    assert agent.refusal("app2", NEW_PASSWORD, "sales") is None
+
+
+def _refuses_reserved(client: AgentClient, name: str) -> None:
     calls = [
         lambda: client.create_user(UserSpec(name=name, password=PASSWORD)),
         lambda: client.get_user(name, host="localhost"),
@@ -162,7 +177,6 @@ def test_reserved_users_are_refused(agent: Agent, client: AgentClient, name: str
     for call in calls:
         with pytest.raises(BadRequest, match="reserved"):
             call()
-    assert agent.login_error("app2", NEW_PASSWORD, "sales") is None
 
 
 def test_missing_users_and_databases(client: AgentClient) -> None:
@@ -182,13 +196,13 @@ def test_missing_users_and_databases(client: AgentClient) -> None:
 
 def test_delete_user_retires_its_login(agent: Agent, client: AgentClient) -> None:
     client.delete_user("app2")
-    assert agent.login_error("app2", NEW_PASSWORD) in REFUSED
+    assert agent.refusal("app2", NEW_PASSWORD) in REFUSED
     assert client.list_users() == []
 
 
 def test_passwords_never_logged_or_echoed(agent: Agent, client: AgentClient) -> None:
-    general = agent.log_dir / "mariadb" / "mariadbd-general.log"
-    assert "SHOW DATABASES" in general.read_text(errors="replace")  # it was on all along
+    general = Path(next(view.path for view in client.list_logs() if view.name == "general"))
+    assert "INSERT INTO orders" in general.read_text(errors="replace")  # on all along
     files = [path for path in agent.log_dir.rglob("*") if path.is_file()]
     files.append(agent.root / "agent.stdout")
     for path in files:

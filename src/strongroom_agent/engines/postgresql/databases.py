@@ -12,8 +12,8 @@ from strongroom.contracts.errors import BadRequest
 from strongroom_agent.engines.postgresql import names
 from strongroom_agent.engines.postgresql.sql import identifier
 
-BAD_OPTION_STATES = frozenset({"22023", "42704", "0A000"})
-"""Invalid encoding or locale, encoding not matching the locale, unsupported combination."""
+BAD_OPTION_STATES = frozenset({"22023", "42704", "42809", "0A000"})
+"""Invalid encoding, invalid locale (42809), encoding not matching the locale, unsupported."""
 
 LIST_SQL = (
     "SELECT datname, pg_encoding_to_char(encoding), datcollate FROM pg_database"
