@@ -85,7 +85,11 @@ def swift_names(server: SwiftServer, container: str) -> list[str]:
 
 @pytest.fixture(params=STORES)
 def under_test(request: pytest.FixtureRequest, tmp_path: Path) -> StoreUnderTest:
-    kind = request.param
+    return build_store(request, tmp_path, request.param)
+
+
+def build_store(request: pytest.FixtureRequest, tmp_path: Path, kind: str) -> StoreUnderTest:
+    """A fresh store of `kind` (Swift and S3 in a container or bucket of their own)."""
     if kind == "local":
         local = LocalObjectStore(tmp_path / "objects")
         return StoreUnderTest(kind, local, 0, lambda: _files(local.directory))
