@@ -2,10 +2,13 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: run test check bootstrap bench
+.PHONY: run test check bootstrap bootstrap-test bench
 
 bootstrap:
 	@scripts/bootstrap
+
+bootstrap-test:
+	@scripts/bootstrap --test
 
 run: bootstrap
 	$(VENV)/strongroom up
@@ -13,7 +16,7 @@ run: bootstrap
 check: bootstrap
 	scripts/check
 
-test: bootstrap
+test: bootstrap-test
 	scripts/check
 	$(VENV)/pytest -p no:cacheprovider tests
 
