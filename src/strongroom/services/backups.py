@@ -99,9 +99,9 @@ class BackupService:
             raise Conflict(
                 f"Instance {instance.id} is {instance.status}; a backup needs it ACTIVE."
             )
+        backups.lock_project(s, instance.project_id)  # the checks below hold until commit
         if backups.running_for(s, instance.id) is not None:
             raise Conflict(f"Instance {instance.id} has a backup in progress already.")
-        backups.lock_project(s, instance.project_id)
         limit = quotas.limits_for(s, instance.project_id, self.settings.quotas).max_backups
         used = backups.count(s, instance.project_id)
         if 0 <= limit < used + 1:

@@ -8,7 +8,7 @@ from strongroom.config import Settings
 from strongroom.contracts.errors import NotFound
 from strongroom.datastores import DatastoreDescription, DatastoreVersion, load_catalog
 from strongroom.identity.context import RequestContext
-from strongroom.store import catalog, instances, quotas
+from strongroom.store import backups, catalog, instances, quotas
 from strongroom.store.database import Database
 from strongroom.store.models import Flavor
 
@@ -67,6 +67,7 @@ class CatalogService:
         with self.db.read() as s:
             q = quotas.limits_for(s, ctx.project_id, self.settings.quotas)
             count, gib = instances.usage(s, ctx.project_id)
+            backups_used = backups.count(s, ctx.project_id)
             ram = sum(
                 f.ram
                 for fid in instances.flavor_ids_in_use(s, ctx.project_id)
@@ -80,5 +81,5 @@ class CatalogService:
             instances_used=count,
             volumes_used=gib,
             ram_used=ram,
-            backups_used=0,
+            backups_used=backups_used,
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from strongroom.config import Settings
 from strongroom.contracts.errors import BadRequest, Forbidden
 from strongroom.identity.context import RequestContext
-from strongroom.store import catalog, instances, quotas
+from strongroom.store import backups, catalog, instances, quotas
 from strongroom.store.database import Database
 
 
@@ -35,7 +35,8 @@ class QuotaService:
                 for fid in instances.flavor_ids_in_use(s, project_id)
                 if (f := catalog.find_flavor(s, fid)) is not None
             )
-        used = {"instances": count, "volumes": gib, "ram": ram, "backups": 0}
+            backups_used = backups.count(s, project_id)
+        used = {"instances": count, "volumes": gib, "ram": ram, "backups": backups_used}
         return [
             QuotaView(resource, used[resource], getattr(limits, field))
             for resource, field in quotas.RESOURCES.items()
