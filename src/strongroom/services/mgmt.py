@@ -1,5 +1,6 @@
 """The mgmt (admin) use cases: every project's instances with their infrastructure (server,
-volume, ports, job history), and resetting a stuck instance's status through a job.
+volume, ports, job history), resetting a stuck instance's status through a job, and
+force-deleting an instance in any state.
 
 Only admins get here; what these views hold never reaches a user's response."""
 
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from strongroom.config import Settings
@@ -17,11 +18,11 @@ from strongroom.contracts.errors import Conflict, Forbidden, NotFound
 from strongroom.domain.instance_status import Status
 from strongroom.drivers.placement import Placement, placement_of
 from strongroom.identity.context import RequestContext
-from strongroom.jobs.admin_kinds import RESET_STATUS
-from strongroom.jobs.queue import UNFINISHED, JobQueue
+from strongroom.jobs.admin_kinds import FORCE_DELETE_INSTANCE, RESET_STATUS
+from strongroom.jobs.queue import CANCELLED, UNFINISHED, JobQueue
 from strongroom.pki import agent_records
 from strongroom.store import instances, networks
-from strongroom.store.database import Database
+from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Instance, Job, Network
 
 JOB_HISTORY = 20
@@ -145,6 +146,29 @@ class MgmtService:
             instances.record_event(s, row, "admin", "status reset requested by an administrator")
             self.queue.enqueue(s, RESET_STATUS, row.id, payload={})
 
+    def force_delete(self, ctx: RequestContext, instance_id: str) -> None:
+        """Delete the instance whatever its state (BUILD with a stuck or crashed job, ERROR,
+        DELETING): every unfinished job on it is cancelled (a worker still running one loses
+        it at its next write) and a force delete job tears everything down."""
+        _require_admin(ctx)
+        if not ctx.can_write:
+            raise Forbidden("the reader role may only read")
+        with self.db.write() as s:
+            row = instances.get_live(s, instance_id)
+            if row is None:
+                raise NotFound(f"No instance with id {instance_id} could be found.")
+            superseded = _supersede(s, instance_id)
+            instances.set_status(
+                s,
+                row,
+                Status.DELETING,
+                "force delete requested by an administrator",
+                operating="SHUTDOWN",
+            )
+            instances.record_event(s, row, "admin", "force delete requested by an administrator")
+            payload = {"superseded": superseded}
+            self.queue.enqueue(s, FORCE_DELETE_INSTANCE, row.id, payload=payload)
+
     def _view(self, s: Session, row: Instance, history: int) -> MgmtInstanceView:
         nets = {n.id: n.name for n in s.scalars(select(Network))}
         ports = tuple(
@@ -163,6 +187,28 @@ class MgmtService:
 def _require_admin(ctx: RequestContext) -> None:
     if not ctx.is_admin:
         raise Forbidden("the mgmt API is for administrators")
+
+
+def _supersede(s: Session, instance_id: str) -> list[str]:
+    """Cancel the instance's unfinished jobs (their sealed secrets erased); their ids."""
+    query = select(Job.id).where(Job.resource_id == instance_id, Job.state.in_(UNFINISHED))
+    ids = list(s.scalars(query))
+    if ids:
+        now = utcnow()
+        s.execute(
+            update(Job)
+            .where(Job.id.in_(ids), Job.state.in_(UNFINISHED))
+            .values(
+                state=CANCELLED,
+                finished_at=now,
+                updated_at=now,
+                sealed_secrets=None,
+                error_code="superseded",
+                error_message="superseded by a force delete",
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return ids
 
 
 def _unfinished_job(s: Session, instance_id: str) -> Job | None:

@@ -1,4 +1,4 @@
-"""Admin workflows (started through the mgmt API): the status reset."""
+"""Admin workflows (started through the mgmt API): the status reset (and the force delete)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from strongroom.jobs.admin_kinds import RESET_STATUS
 from strongroom.steps.instance_record import mark_error
 from strongroom.steps.status_reset import SettleStatus
 from strongroom.workflows.base import Workflow
+from strongroom.workflows.force_delete import force_delete_instance
 
 reset_status = Workflow(
     name=RESET_STATUS,
@@ -14,4 +15,7 @@ reset_status = Workflow(
     rollback=False,
 )
 
-ADMIN_WORKFLOWS: dict[str, Workflow] = {reset_status.name: reset_status}
+ADMIN_WORKFLOWS: dict[str, Workflow] = {
+    reset_status.name: reset_status,
+    force_delete_instance.name: force_delete_instance,
+}

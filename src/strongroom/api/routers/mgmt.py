@@ -45,6 +45,8 @@ def show_instance(request: Request, ctx: Context, instance_id: str) -> JSONRespo
 def instance_action(
     request: Request, ctx: Context, instance_id: str, body: MgmtActionBody
 ) -> Response:
-    body.chosen()
-    _service(request).reset_status(ctx, instance_id)
+    if body.chosen() == "force_delete":
+        _service(request).force_delete(ctx, instance_id)
+    else:
+        _service(request).reset_status(ctx, instance_id)
     return Response(status_code=202)

@@ -11,8 +11,9 @@ from strongroom.contracts.errors import BadRequest
 from strongroom.domain.instance_status import shown_status
 from strongroom.services.mgmt import JobView, MgmtInstanceView
 
-# Trove's mgmt action and troveclient's spelling of the same thing.
+# Trove's mgmt action and troveclient's spelling of the same thing; and the force delete.
 RESET_ACTIONS = ("reset_status", "reset-task-status")
+ACTIONS = (*RESET_ACTIONS, "force_delete")
 
 
 class MgmtActionBody(Body):
@@ -20,12 +21,14 @@ class MgmtActionBody(Body):
 
     reset_status: dict[str, Any] | None = None
     reset_task_status: dict[str, Any] | None = Field(default=None, alias="reset-task-status")
+    force_delete: dict[str, Any] | None = None
 
     def chosen(self) -> str:
+        """`reset_status` or `force_delete`."""
         given = [name for name in self.model_fields_set if getattr(self, name) is not None]
         if len(given) != 1:
-            raise BadRequest(f"Give exactly one action: {' or '.join(RESET_ACTIONS)}.")
-        return "reset_status"
+            raise BadRequest(f"Give exactly one action: {', '.join(ACTIONS)}.")
+        return "force_delete" if given == ["force_delete"] else "reset_status"
 
 
 def render_mgmt_instance(view: MgmtInstanceView, *, detail: bool) -> dict[str, Any]:
