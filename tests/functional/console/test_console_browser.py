@@ -58,6 +58,7 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         *OFFLINE,
     ):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log"))
     driver = webdriver.Chrome(options=options, service=service)
     try:
@@ -143,6 +144,8 @@ def test_log_in_list_open_an_instance_and_see_its_charts(
 
     browser.get(site.url + "/console")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#instances tbody tr"))
+    logged = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [m for m in logged if "Content Security Policy" in m], logged  # nothing inline
     browser.find_element(By.ID, "logout").click()
     wait(browser, lambda d: d.current_url.endswith("/console/login"))
     assert browser.get_cookies() == []

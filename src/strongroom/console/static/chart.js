@@ -162,9 +162,10 @@ function drawChart(figure, chart, range) {
     x: (t) => left + ((t - range.start) / (range.end - range.start)) * (width - left - right),
     y: (v) => height - bottom - (v / top) * (height - bottom - SIZE.top),
   };
-  const svg = svgElement("svg", { viewBox: "0 0 " + width + " " + height, role: "img", "aria-labelledby": caption.id });
+  const text = caption.textContent + ", latest: " + lines.map((l) => latest(l, chart.format)).join("; ");
+  const svg = svgElement("svg", { viewBox: "0 0 " + width + " " + height, role: "img", "aria-label": text });
   const summary = svgElement("title");
-  summary.textContent = chart.title + ", latest: " + lines.map((l) => latest(l, chart.format)).join("; ");
+  summary.textContent = text;
   svg.append(summary);
   drawAxes(svg, scale, ticks, range, chart.format);
   chart.lines.forEach((line, index) => {
