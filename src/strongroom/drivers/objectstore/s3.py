@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -24,6 +25,7 @@ from strongroom.drivers.objectstore.base import ObjectNotFound
 from strongroom.drivers.objectstore.keys import checked_key
 from strongroom.drivers.objectstore.segments import Segmenter
 
+MAX_PARTS = 10_000  # the S3 limit of a multipart upload
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 
 
@@ -121,28 +123,36 @@ class S3ObjectStore:
         response = self._call(self.client.head_object, Bucket=self.bucket, Key=key)
         return int(response["ContentLength"])
 
-    def sweep_orphans(self) -> int:
-        """Abort multipart uploads never completed (left by a killed put); returns how many.
-        Run it when no put is in flight (the reconciler)."""
+    def sweep_orphans(self, idle_seconds: float = 3600.0) -> int:
+        """Abort multipart uploads never completed that got no new part for `idle_seconds`
+        (a put a killed worker left; a running one adds a part every few seconds); returns
+        how many."""
         try:
             listing = self._call(self.client.list_multipart_uploads, Bucket=self.bucket)
         except ObjectNotFound:
             return 0
-        uploads = listing.get("Uploads", [])
-        for upload in uploads:
-            self._call(
-                self.client.abort_multipart_upload,
-                Bucket=self.bucket,
-                Key=upload["Key"],
-                UploadId=upload["UploadId"],
-            )
-        return len(uploads)
+        cutoff = datetime.now(UTC) - timedelta(seconds=idle_seconds)
+        swept = 0
+        for upload in listing.get("Uploads", []):
+            ids = {"Bucket": self.bucket, "Key": upload["Key"], "UploadId": upload["UploadId"]}
+            parts = self._call(self.client.list_parts, **ids).get("Parts", [])
+            last = max([upload["Initiated"], *(part["LastModified"] for part in parts)])
+            if last <= cutoff:
+                self._call(self.client.abort_multipart_upload, **ids)
+                swept += 1
+        return swept
 
     def _upload_parts(self, key: str, upload_id: str, first: bytearray, parts: Segmenter) -> int:
         done: list[dict[str, object]] = []
         data, size = first, 0
         while data:
             number = len(done) + 1
+            if number > MAX_PARTS:
+                raise InfrastructureError(
+                    "the backup is larger than S3 takes in one object",
+                    detail=f"more than {MAX_PARTS} parts of {self.settings.part_size} bytes: "
+                    "raise backups.s3.part_size",
+                )
             answer = self._call(
                 self.client.upload_part,
                 Bucket=self.bucket,

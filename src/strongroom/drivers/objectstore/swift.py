@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
@@ -30,6 +32,7 @@ from strongroom.drivers.objectstore.segments import MeasuredPieces, Segmenter
 from strongroom.drivers.objectstore.swift_auth import SwiftAuth
 
 SEGMENTS_SUFFIX = "_segments"
+MAX_SEGMENTS = 1000  # Swift's default [slo] max_manifest_segments
 
 
 class SwiftObjectStore:
@@ -74,7 +77,7 @@ class SwiftObjectStore:
                 self._check(response, "GET", path, expect=(200,))
                 yield from response.iter_bytes(chunk_size)
         except httpx.HTTPError as exc:
-            raise _unreachable("GET", path, exc) from None
+            raise _transport_error("GET", path, exc) from None
 
     def delete(self, key: str) -> None:
         path = self._path(self.container, checked_key(key))
@@ -103,16 +106,26 @@ class SwiftObjectStore:
         response = self._request("HEAD", path, expect=(200, 204))
         return int(response.headers["Content-Length"])
 
-    def sweep_orphans(self) -> int:
-        """Delete segments that no manifest names (left by a put that never finished);
-        returns how many. Run it when no put is in flight (the reconciler)."""
+    def sweep_orphans(self, idle_seconds: float = 3600.0) -> int:
+        """Delete the segments of uploads that no manifest names and that got no new segment
+        for `idle_seconds` (a put a killed worker left; a put still running writes a segment
+        every few seconds); returns how many segments went."""
         referenced: set[str] = set()
-        for name in self._list(self.container):
-            referenced.update(self._segment_paths(name))
+        for entry in self._list(self.container):
+            referenced.update(self._segment_paths(str(entry["name"])))
+        uploads: dict[str, list[tuple[str, float]]] = {}
+        for entry in self._list(self.segments_container):
+            name = str(entry["name"])
+            path = self._path(self.segments_container, name)
+            if path not in referenced:
+                written = _timestamp(str(entry.get("last_modified", "")))
+                uploads.setdefault(name.rsplit("/", 1)[0], []).append((path, written))
+        cutoff = time.time() - idle_seconds
         orphans = [
             path
-            for name in self._list(self.segments_container)
-            if (path := self._path(self.segments_container, name)) not in referenced
+            for segments in uploads.values()
+            if max(written for _, written in segments) <= cutoff
+            for path, _ in segments
         ]
         self._delete_paths(orphans)
         return len(orphans)
@@ -125,6 +138,12 @@ class SwiftObjectStore:
         segmenter = Segmenter(chunks, self.settings.segment_size)
         size = 0
         while segmenter.has_more():
+            if len(written) == MAX_SEGMENTS:
+                raise InfrastructureError(
+                    "the backup is larger than Swift takes in one object",
+                    detail=f"more than {MAX_SEGMENTS} segments of {self.settings.segment_size} "
+                    "bytes: raise backups.swift.segment_size",
+                )
             path = self._path(self.segments_container, f"{upload}/{len(written):08d}")
             body = MeasuredPieces(segmenter.segment())
             response = self._send_once("PUT", path, expect=(201,), content=body)
@@ -165,7 +184,7 @@ class SwiftObjectStore:
             with contextlib.suppress(InfrastructureError):  # sweep_orphans finds what is left
                 self._request("DELETE", path, expect=(204, 404))
 
-    def _list(self, container: str) -> Iterator[str]:
+    def _list(self, container: str) -> Iterator[dict[str, object]]:
         marker = ""
         while True:
             response = self._request(
@@ -174,11 +193,11 @@ class SwiftObjectStore:
                 expect=(200, 204, 404),
                 params={"format": "json", "marker": marker, "limit": "10000"},
             )
-            names = [str(o["name"]) for o in response.json()] if response.status_code == 200 else []
-            if not names:
+            entries = response.json() if response.status_code == 200 else []
+            if not entries:
                 return
-            yield from names
-            marker = names[-1]
+            yield from entries
+            marker = str(entries[-1]["name"])
 
     def _ensure_containers(self) -> None:
         if self._containers_ready:
@@ -229,7 +248,7 @@ class SwiftObjectStore:
                 **kwargs,  # type: ignore[arg-type]
             )
         except httpx.HTTPError as exc:
-            raise _unreachable(method, path, exc) from None
+            raise _transport_error(method, path, exc) from None
         self._check(response, method, path, expect)
         return response
 
@@ -256,9 +275,20 @@ def _token(token: str) -> dict[str, str]:
     return {"X-Auth-Token": token}
 
 
-def _unreachable(method: str, path: str, exc: Exception) -> InfrastructureError:
+def _transport_error(method: str, path: str, exc: httpx.HTTPError) -> InfrastructureError:
+    unreachable = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
     return InfrastructureError(
-        "the backup store is unreachable",
+        "the backup store is unreachable"
+        if unreachable
+        else "the backup store broke off a transfer (an object may be damaged)",
         detail=f"{method} {path}: {type(exc).__name__}: {exc}",
         retryable=True,
     )
+
+
+def _timestamp(last_modified: str) -> float:
+    """Seconds since the epoch of a listing's `last_modified` (UTC, no zone suffix)."""
+    try:
+        return datetime.fromisoformat(last_modified).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return time.time()  # unknown: treat as fresh, never sweep it
