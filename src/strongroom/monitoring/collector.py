@@ -21,7 +21,7 @@ from strongroom.domain.metric_events import noteworthy
 from strongroom.drivers.registry import DriverSet
 from strongroom.drivers.specs import GuestTarget
 from strongroom.monitoring import samples
-from strongroom.store import instances, metric_samples
+from strongroom.store import instances, metric_samples, top_query_snapshots
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Instance, Port
 
@@ -60,7 +60,8 @@ class MetricsCollector:
                 self._record(target.instance_id, values, fresh)
 
     def run_top_queries(self) -> None:
-        """Fetch each running engine's top statements (replacing the previous list)."""
+        """Fetch each running engine's top statements: the latest list replaces the previous
+        one, and is kept as a snapshot too (per-range costs are differences of snapshots)."""
         limit = self.settings.top_queries_limit
         for target in self._targets():
             try:
@@ -71,14 +72,18 @@ class MetricsCollector:
             with self.db.write() as s:
                 if instances.get_live(s, target.instance_id) is not None:
                     rows = [q.model_dump(mode="json") for q in found]
-                    metric_samples.put_top_queries(s, target.instance_id, utcnow(), rows)
+                    now = utcnow()
+                    metric_samples.put_top_queries(s, target.instance_id, now, rows)
+                    top_query_snapshots.add(s, target.instance_id, now, rows)
 
     def run_retention(self) -> None:
-        """Downsample aged raw samples to one per minute and drop expired minutes."""
+        """Downsample aged raw samples to one per minute and drop expired minutes; thin
+        aged top-query snapshots to one per hour and drop expired ones."""
         raw_keep = timedelta(hours=self.settings.raw_retention_hours)
         minute_keep = timedelta(days=self.settings.minute_retention_days)
         with self.db.write() as s:
             result = metric_samples.apply_retention(s, utcnow(), raw_keep, minute_keep)
+            top_query_snapshots.apply_retention(s, utcnow(), raw_keep, minute_keep)
         if result.downsampled or result.dropped:
             log.info(
                 "metric retention: %d raw samples downsampled, %d minute rows dropped",

@@ -15,9 +15,10 @@ from strongroom.config import Settings
 from strongroom.contracts.errors import BadRequest
 from strongroom.domain.metric_catalog import CATALOG, DERIVED, Kind, MetricInfo
 from strongroom.domain.metric_series import Sample, hit_ratio, series
+from strongroom.domain.query_deltas import DigestSnapshot, range_cost
 from strongroom.identity.context import RequestContext
 from strongroom.services.scope import visible_instance
-from strongroom.store import metric_samples
+from strongroom.store import metric_samples, top_query_snapshots
 from strongroom.store.database import Database, utcnow
 
 DEFAULT_RANGE = timedelta(hours=1)
@@ -63,6 +64,16 @@ class SeriesResult:
 class TopQueriesResult:
     collected_at: datetime | None
     queries: list[dict[str, Any]]
+    since: datetime | None = None
+    """Start of the counted interval; None: since the engine started."""
+
+
+@dataclass(frozen=True)
+class TopQueriesRange:
+    """A range asked for; None means the default (end: now, start: an hour before end)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 class MetricsQueryService:
@@ -95,14 +106,34 @@ class MetricsQueryService:
         found = [_series(samples, n, start, width) for n in names]
         return SeriesResult(start=start, end=end, step_seconds=step, series=found)
 
-    def top_queries(self, ctx: RequestContext, instance_id: str) -> TopQueriesResult:
-        """The engine's statements with the largest total time, as last collected."""
+    def top_queries(
+        self, ctx: RequestContext, instance_id: str, within: TopQueriesRange | None = None
+    ) -> TopQueriesResult:
+        """The engine's statements with the largest total time: since the engine started,
+        as last collected, or what they cost within a range (from the snapshots bounding
+        it: the newest at or before its start to the newest before its end)."""
+        if within is not None:
+            return self._top_queries_within(ctx, instance_id, within)
         with self.db.read() as s:
             visible_instance(s, ctx, instance_id)
             row = metric_samples.top_queries(s, instance_id)
             if row is None:
                 return TopQueriesResult(collected_at=None, queries=[])
             return TopQueriesResult(collected_at=row.collected_at, queries=list(row.queries))
+
+    def _top_queries_within(
+        self, ctx: RequestContext, instance_id: str, within: TopQueriesRange
+    ) -> TopQueriesResult:
+        end = within.end or utcnow()
+        start = within.start or end - DEFAULT_RANGE
+        if start >= end:
+            raise BadRequest("`start` must be before `end`.")
+        with self.db.read() as s:
+            visible_instance(s, ctx, instance_id)
+            found = top_query_snapshots.bounding(s, instance_id, start, end)
+        snapshots = [DigestSnapshot(f.time, f.queries) for f in found]
+        cost = range_cost(snapshots, self.settings.monitoring.top_queries_limit)
+        return TopQueriesResult(collected_at=cost.last, queries=cost.queries, since=cost.first)
 
     def _default_step(self, span: timedelta) -> float:
         interval = self.settings.monitoring.collect_interval_seconds

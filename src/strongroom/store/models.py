@@ -262,6 +262,17 @@ class InstanceTopQueries(Base):
     queries: Mapped[list[Any]] = mapped_column(default=list)
 
 
+class TopQuerySnapshot(Base):
+    """The top-query list as fetched at `time` (counters since the engine started), kept so
+    that the API can answer what happened within a range; one per hour after the raw
+    retention (`store.top_query_snapshots`)."""
+
+    __tablename__ = "top_query_snapshots"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    time: Mapped[datetime] = mapped_column(DateTime, primary_key=True)
+    queries: Mapped[list[Any]] = mapped_column(default=list)
+
+
 class QuotaLimit(Base):
     """An operator's override of one quota for one project (the config holds the defaults)."""
 

@@ -9,6 +9,7 @@ from strongroom.api.schemas.metrics import (
     MetricsDocument,
     TopQueriesDocument,
     parse_request,
+    parse_top_queries_range,
     render_series,
     render_top_queries,
 )
@@ -55,7 +56,24 @@ def instance_metrics(
     return render_series(instance_id, result)
 
 
+RANGE_START = Query(
+    None,
+    description="With `end` or alone: count what statements cost within the range (ISO 8601 "
+    "or Unix seconds; default: an hour before `end`) instead of since the engine started.",
+)
+RANGE_END = Query(None, description="Range end, ISO 8601 or Unix seconds; default: now.")
+
+
 @router.get("/{instance_id}/top-queries")
-def instance_top_queries(request: Request, ctx: Context, instance_id: str) -> TopQueriesDocument:
-    """The engine's normalised statements with the largest total time since it started."""
-    return render_top_queries(_service(request).top_queries(ctx, instance_id))
+def instance_top_queries(
+    request: Request,
+    ctx: Context,
+    instance_id: str,
+    start: str | None = RANGE_START,
+    end: str | None = RANGE_END,
+) -> TopQueriesDocument:
+    """The engine's normalised statements with the largest total time: since it started, or,
+    with `start`/`end`, within that range (calls, total and mean time, rows; differences of
+    the snapshots the collector keeps: every minute for the raw retention, then hourly)."""
+    within = parse_top_queries_range(start, end)
+    return render_top_queries(_service(request).top_queries(ctx, instance_id, within))

@@ -12,6 +12,7 @@ from strongroom.monitoring.queries import (
     Series,
     SeriesRequest,
     SeriesResult,
+    TopQueriesRange,
     TopQueriesResult,
     unit_of,
 )
@@ -53,7 +54,14 @@ class QueryView(BaseModel):
 
 class TopQueriesView(BaseModel):
     collected: str | None = Field(description="When the list was fetched from the engine.")
-    queries: list[QueryView] = Field(description="Largest total time first (since start).")
+    since: str | None = Field(
+        None,
+        description="With `start`/`end`: when the counted interval begins (the snapshot at or "
+        "before `start`); null: counters since the engine started.",
+    )
+    queries: list[QueryView] = Field(
+        description="Largest total time first: since the engine started, or within the range."
+    )
 
 
 class TopQueriesDocument(BaseModel):
@@ -86,10 +94,19 @@ def render_series(instance_id: str, result: SeriesResult) -> MetricsDocument:
     )
 
 
+def parse_top_queries_range(start: str | None, end: str | None) -> TopQueriesRange | None:
+    """A range when either bound is given; None asks for counters since the engine started."""
+    if not start and not end:
+        return None
+    return TopQueriesRange(start=_time("start", start), end=_time("end", end))
+
+
 def render_top_queries(result: TopQueriesResult) -> TopQueriesDocument:
     collected = _iso(result.collected_at) if result.collected_at else None
+    since = _iso(result.since) if result.since else None
     queries = [QueryView.model_validate(q) for q in result.queries]
-    return TopQueriesDocument(top_queries=TopQueriesView(collected=collected, queries=queries))
+    view = TopQueriesView(collected=collected, since=since, queries=queries)
+    return TopQueriesDocument(top_queries=view)
 
 
 def _series(found: Series) -> SeriesView:
