@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pymysql
 
+from strongroom.contracts.agent import ParameterValue
 from strongroom_agent.engines.mariadb.config import size_for as mariadb_size_for
 from strongroom_agent.engines.postgresql.config import size_for as postgresql_size_for
 
@@ -55,13 +56,25 @@ class Session:
 
 @dataclass(frozen=True)
 class ConfigCase:
-    """Parameters a configuration test can use on this engine."""
+    """Parameters a configuration test uses on this engine (its defaults at 256 MiB)."""
 
     dynamic: str
     dynamic_value: int
+    dynamic_other: int
+    dynamic_default: str
     static: str
     static_value: int
     static_default: str
+    slow_threshold: dict[str, ParameterValue]
+    """Overrides making a 0.3 s statement slow."""
+    slow_on: dict[str, str]
+    """Effective settings while the slow query log is on (with `slow_threshold`)."""
+    slow_off: dict[str, str]
+    general_on: dict[str, str]
+    """Effective settings while the general log is on."""
+    general_off: dict[str, str]
+    bad: tuple[tuple[dict[str, ParameterValue], str], ...]
+    """Refused overrides, each with a word of the refusal."""
 
 
 class DatastoreClient(ABC):
@@ -168,9 +181,27 @@ class MariadbClient(DatastoreClient):
     config = ConfigCase(
         dynamic="max_connections",
         dynamic_value=77,
+        dynamic_other=60,
+        dynamic_default=str(mariadb_size_for(256).max_connections),
         static="innodb_log_buffer_size",  # read-only at run time in 10.11
         static_value=32 * 1024 * 1024,
         static_default=str(16 * 1024 * 1024),
+        slow_threshold={"long_query_time": 0.1},
+        slow_on={"slow_query_log": "ON", "long_query_time": "0.100000"},
+        slow_off={"slow_query_log": "OFF"},
+        general_on={"general_log": "ON"},
+        general_off={"general_log": "OFF"},
+        bad=(
+            ({"datadir": "/tmp"}, "managed"),
+            ({"bind_address": "0.0.0.0"}, "managed"),
+            ({"Max_Connections": 10}, "must match"),
+            ({"max_connections; DROP": 10}, "must match"),
+            ({"no_such_variable": 1}, "unknown"),
+            ({"sql_mode": "ANSI\n[mariadbd]"}, "printable"),
+            ({"max_connections": "many"}, "must be a number"),
+            ({"innodb_log_buffer_size": "lots"}, "must be a number"),
+            ({"max_connections": 1.5}, "refused"),
+        ),
     )
     sleep = "SELECT SLEEP(0.3)"
 
@@ -235,9 +266,33 @@ class PostgresqlClient(DatastoreClient):
     config = ConfigCase(
         dynamic="work_mem",
         dynamic_value=8192,
+        dynamic_other=6000,
+        dynamic_default="4096",
         static="max_locks_per_transaction",  # postmaster context
         static_value=128,
         static_default="64",
+        slow_threshold={"log_min_duration_statement": 100},
+        slow_on={"log_min_duration_statement": "100"},
+        slow_off={"log_min_duration_statement": "-1"},
+        general_on={"log_statement": "all"},
+        general_off={"log_statement": "none"},
+        bad=(
+            ({"data_directory": "/tmp"}, "managed"),
+            ({"listen_addresses": "*"}, "managed"),
+            ({"shared_preload_libraries": "x"}, "managed"),
+            ({"Work_Mem": 10}, "must match"),
+            ({"work_mem; DROP": 10}, "must match"),
+            ({"no_such_setting": 1}, "unknown"),
+            ({"search_path": "a\nb"}, "printable"),
+            ({"work_mem": 1.5}, "integer"),
+            ({"work_mem": 10}, "within"),
+            ({"work_mem": "many"}, "must be a number"),
+            ({"max_locks_per_transaction": "lots"}, "must be a number"),
+            ({"work_mem": "10 parsecs"}, "must be a number"),
+            ({"statement_timeout": "5 kB"}, "refused"),
+            ({"synchronous_commit": "sometimes"}, "one of"),
+            ({"jit": "maybe"}, "boolean"),
+        ),
     )
     sleep = "SELECT pg_sleep(0.3)"
 

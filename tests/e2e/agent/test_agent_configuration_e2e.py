@@ -1,7 +1,7 @@
-"""Configuration, resize and logs through the agent's mTLS API against a real mariadbd: a
-dynamic value is live at once, a static one after the restart it asks for, detaching returns
-to the defaults, a resize re-sizes the buffer pool and keeps the data, the slow query log
-fills with a slow query."""
+"""Configuration, resize and logs through the agent's mTLS API against a real engine of each
+datastore: a dynamic value is live at once, a static one after the restart it asks for,
+detaching returns to the defaults, a resize re-sizes the buffer pool / shared buffers and keeps
+the data, the slow query log fills with a slow query."""
 
 from __future__ import annotations
 
@@ -12,34 +12,24 @@ from pathlib import Path
 import pytest
 from agent_e2e_harness import Agent, Pki, prepared_agent
 
-from strongroom.contracts.agent import (
-    DatabaseSpec,
-    LogType,
-    ParameterValue,
-    PrepareRequest,
-    UserSpec,
-)
+from strongroom.contracts.agent import DatabaseSpec, LogType, PrepareRequest, UserSpec
 from strongroom.contracts.errors import BadRequest, NotFound
 from strongroom.drivers.guest.http import AgentClient
-from strongroom_agent.engines.mariadb.config import size_for
+from tests.support.datastore_clients import ConfigCase, DatastoreClient
 
 pytestmark = pytest.mark.e2e
 
 INSTANCE = "inst-configuration"
 PASSWORD = "Pw-" + secrets.token_hex(12)
-MIB = 1024 * 1024
-STATIC = "innodb_log_buffer_size"  # read-only at run time in 10.11 (innodb_log_file_size is not)
-STATIC_DEFAULT = str(16 * MIB)
-WATCHED = ["max_connections", STATIC]
 
 
 @pytest.fixture(scope="module")
-def agent(agents: dict[str, Agent], e2e_root: Path, pki: Pki) -> Agent:
+def agent(agents: dict[str, Agent], e2e_root: Path, pki: Pki, datastore: DatastoreClient) -> Agent:
     request = PrepareRequest(
         databases=[DatabaseSpec(name="shop")],
         users=[UserSpec(name="app", password=PASSWORD, databases=["shop"])],
     )
-    return prepared_agent(agents, e2e_root, pki, INSTANCE, request)
+    return prepared_agent(agents, e2e_root, pki, INSTANCE, request, datastore)
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +37,14 @@ def client(agent: Agent) -> AgentClient:
     return agent.client()
 
 
-def user_sees(agent: Agent, variable: str) -> str:
-    with agent.login("app", PASSWORD, "shop") as conn, conn.cursor() as cur:
-        cur.execute("SHOW GLOBAL VARIABLES LIKE %s", (variable,))
-        return str(cur.fetchone()[1])
+@pytest.fixture(scope="module")
+def case(datastore: DatastoreClient) -> ConfigCase:
+    return datastore.config
+
+
+def user_sees(agent: Agent, name: str) -> str:
+    with agent.session("app", PASSWORD, "shop") as session:
+        return agent.datastore.setting(session, name)
 
 
 def restart(agent: Agent, client: AgentClient) -> None:
@@ -60,73 +54,70 @@ def restart(agent: Agent, client: AgentClient) -> None:
 
 
 def test_dynamic_value_is_live_and_static_waits_for_restart(
-    agent: Agent, client: AgentClient
+    agent: Agent, client: AgentClient, case: ConfigCase
 ) -> None:
-    assert client.effective_configuration([STATIC]) == {STATIC: STATIC_DEFAULT}
+    watched = [case.dynamic, case.static]
+    assert client.effective_configuration([case.static]) == {case.static: case.static_default}
     pid = agent.engine_pid()
-    values = {"max_connections": 77, STATIC: 32 * MIB}
-    assert client.apply_configuration(values, ["max_connections"]) == [STATIC]
+    values = {case.dynamic: case.dynamic_value, case.static: case.static_value}
+    assert client.apply_configuration(values, [case.dynamic]) == [case.static]
     assert agent.engine_pid() == pid  # nothing restarted
-    assert user_sees(agent, "max_connections") == "77"
-    assert client.effective_configuration(WATCHED) == {
-        "max_connections": "77",
-        STATIC: STATIC_DEFAULT,
+    assert user_sees(agent, case.dynamic) == str(case.dynamic_value)
+    assert client.effective_configuration(watched) == {
+        case.dynamic: str(case.dynamic_value),
+        case.static: case.static_default,
     }
     restart(agent, client)
-    assert client.effective_configuration(WATCHED) == {
-        "max_connections": "77",
-        STATIC: str(32 * MIB),
+    assert client.effective_configuration(watched) == {
+        case.dynamic: str(case.dynamic_value),
+        case.static: str(case.static_value),
     }
-    assert client.apply_configuration(values, ["max_connections"]) == []  # already running
+    assert client.apply_configuration(values, [case.dynamic]) == []  # already running
 
 
-def test_detach_returns_to_defaults_after_restart(agent: Agent, client: AgentClient) -> None:
-    assert client.apply_configuration({}, []) == sorted(WATCHED)
+def test_detach_returns_to_defaults_after_restart(
+    agent: Agent, client: AgentClient, case: ConfigCase
+) -> None:
+    pending = client.apply_configuration({}, [])
+    # MariaDB keeps a live value until the restart; PostgreSQL's reload reverts it at once
+    assert case.static in pending and set(pending) <= {case.dynamic, case.static}
     restart(agent, client)
-    assert client.effective_configuration(WATCHED) == {
-        "max_connections": str(size_for(256).max_connections),
-        STATIC: STATIC_DEFAULT,
+    assert client.effective_configuration([case.dynamic, case.static]) == {
+        case.dynamic: case.dynamic_default,
+        case.static: case.static_default,
     }
 
 
-def test_live_changes_need_no_restart_until_undone(agent: Agent, client: AgentClient) -> None:
+def test_live_changes_need_no_restart_until_undone(
+    agent: Agent, client: AgentClient, case: ConfigCase
+) -> None:
     pid = agent.engine_pid()
-    assert client.apply_configuration({"max_connections": 60}, ["max_connections"]) == []
+    assert client.apply_configuration({case.dynamic: case.dynamic_other}, [case.dynamic]) == []
     client.set_log_enabled("general", True)
     request = PrepareRequest(databases=[DatabaseSpec(name="shop")])
     client.wait_operation(client.prepare(request), timeout=60)
     client.wait_operation(client.start(), timeout=60)
     assert agent.engine_pid() == pid  # changed live: the server is up to date
-    assert user_sees(agent, "max_connections") == "60"
-    assert user_sees(agent, "general_log") == "ON"
+    assert user_sees(agent, case.dynamic) == str(case.dynamic_other)
+    for name, value in case.general_on.items():
+        assert user_sees(agent, name) == value
     client.set_log_enabled("general", False)
-    assert client.apply_configuration({}, []) == ["max_connections"]  # 60 until restarted
+    assert set(client.apply_configuration({}, [])) <= {case.dynamic}
     restart(agent, client)
-    assert user_sees(agent, "max_connections") == str(size_for(256).max_connections)
-    assert user_sees(agent, "general_log") == "OFF"
+    assert user_sees(agent, case.dynamic) == case.dynamic_default
+    for name, value in case.general_off.items():
+        assert user_sees(agent, name) == value
 
 
-@pytest.mark.parametrize(
-    ("values", "reason"),
-    [
-        ({"datadir": "/tmp"}, "managed"),
-        ({"bind_address": "0.0.0.0"}, "managed"),
-        ({"Max_Connections": 10}, "must match"),
-        ({"max_connections; DROP": 10}, "must match"),
-        ({"no_such_variable": 1}, "unknown"),
-        ({"sql_mode": "ANSI\n[mariadbd]"}, "printable"),
-        ({"max_connections": "many"}, "must be a number"),
-        ({STATIC: "lots"}, "must be a number"),
-        ({"max_connections": 1.5}, "refused"),
-    ],
-)
 def test_bad_parameters_are_refused_and_change_nothing(
-    agent: Agent, client: AgentClient, values: dict[str, ParameterValue], reason: str
+    agent: Agent, client: AgentClient, case: ConfigCase
 ) -> None:
-    with pytest.raises(BadRequest, match=reason):
-        client.apply_configuration(values, list(values))
-    assert client.apply_configuration({}, []) == []
-    assert user_sees(agent, "max_connections") == str(size_for(256).max_connections)
+    for values, reason in case.bad:
+        with pytest.raises(BadRequest, match=reason):
+            client.apply_configuration(values, list(values))
+        assert client.apply_configuration({}, []) == [], values
+        assert user_sees(agent, case.dynamic) == case.dynamic_default
+    assert client.status().health.healthy
 
 
 def test_effective_configuration_refuses_bad_names(client: AgentClient) -> None:
@@ -149,51 +140,51 @@ def test_logs_are_listed_with_types(client: AgentClient) -> None:
     assert head.offset == 0 and len(head.data) == 64 and head.size_bytes >= 64
 
 
-def test_slow_query_log_fills_with_a_slow_query(agent: Agent, client: AgentClient) -> None:
-    client.apply_configuration({"long_query_time": 0.1}, ["long_query_time"])
+def test_slow_query_log_fills_with_a_slow_query(
+    agent: Agent, client: AgentClient, case: ConfigCase
+) -> None:
+    client.apply_configuration(case.slow_threshold, list(case.slow_threshold))
     view = client.set_log_enabled("slow_query", True)
     assert view.enabled and Path(view.path).exists()
     before = view.size_bytes
-    with agent.login("app", PASSWORD, "shop") as conn, conn.cursor() as cur:
-        cur.execute("SELECT SLEEP(0.3)")
+    with agent.session("app", PASSWORD, "shop") as session:
+        session.query(agent.datastore.sleep)
     deadline = time.monotonic() + 5
     while client.read_log("slow_query").size_bytes <= before and time.monotonic() < deadline:
         time.sleep(0.05)
     tail = client.read_log("slow_query", length=4096)
     assert tail.size_bytes > before
-    assert b"SELECT SLEEP(0.3)" in tail.data
-    assert client.effective_configuration(["slow_query_log"]) == {"slow_query_log": "ON"}
+    assert agent.datastore.sleep.encode() in tail.data
+    assert client.effective_configuration(list(case.slow_on)) == case.slow_on
 
 
 def test_resize_resizes_the_buffer_pool_keeps_data_and_log_switches(
-    agent: Agent, client: AgentClient
+    agent: Agent, client: AgentClient, case: ConfigCase
 ) -> None:
-    with agent.login("app", PASSWORD, "shop") as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE items (id INT PRIMARY KEY)")
-        cur.execute("INSERT INTO items VALUES (1), (2), (3)")
+    datastore = agent.datastore
+    with agent.session("app", PASSWORD, "shop") as session:
+        session.query("CREATE TABLE items (id INT PRIMARY KEY)")
+        session.query("INSERT INTO items VALUES (1), (2), (3)")
     pid = agent.engine_pid()
     record = client.wait_operation(client.resize(512, 2), timeout=60)
     assert record.kind == "resize"
     assert agent.engine_pid() not in (None, pid)
-    pool = client.effective_configuration(["innodb_buffer_pool_size"])["innodb_buffer_pool_size"]
-    assert int(pool) == size_for(512).buffer_pool_mib * MIB
-    with agent.login("app", PASSWORD, "shop") as conn, conn.cursor() as cur:
-        cur.execute("SELECT COUNT(*) FROM items")
-        assert cur.fetchone() == (3,)
-    assert client.effective_configuration(["slow_query_log", "long_query_time"]) == {
-        "slow_query_log": "ON",
-        "long_query_time": "0.100000",
-    }
+    with agent.session("app", PASSWORD, "shop") as session:
+        assert datastore.sizing(session)[0] == datastore.expected_sizing(512)[0]
+        assert session.one("SELECT COUNT(*) FROM items") == (3,)
+    assert client.effective_configuration(list(case.slow_on)) == case.slow_on
     pid = agent.engine_pid()
     client.wait_operation(client.resize(512, 2), timeout=60)
     assert agent.engine_pid() == pid  # same sizing: no restart
 
 
-def test_log_switched_off_stays_off_after_restart(agent: Agent, client: AgentClient) -> None:
+def test_log_switched_off_stays_off_after_restart(
+    agent: Agent, client: AgentClient, case: ConfigCase
+) -> None:
     assert not client.set_log_enabled("slow_query", False).enabled
-    assert client.effective_configuration(["slow_query_log"]) == {"slow_query_log": "OFF"}
+    assert client.effective_configuration(list(case.slow_off)) == case.slow_off
     restart(agent, client)
-    assert client.effective_configuration(["slow_query_log"]) == {"slow_query_log": "OFF"}
+    assert client.effective_configuration(list(case.slow_off)) == case.slow_off
     assert {log.name: log.enabled for log in client.list_logs()}["slow_query"] is False
 
 

@@ -192,8 +192,8 @@ class PostgresqlAdministration(Engine):
         for name in names:
             if not parameters.NAME.fullmatch(name):
                 raise BadRequest(f"parameter name {name!r} is not valid")
-        with self.admin() as conn:
-            return parameters.read(conn, names)
+        with sql.admin(self.layout.socket_dir, self.port(), quiet=False) as conn:
+            return parameters.read(conn, names)  # one SELECT: the general log may show it
 
     # Logs ------------------------------------------------------------------------------
 

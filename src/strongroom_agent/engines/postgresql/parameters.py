@@ -67,8 +67,10 @@ def check_values(values: dict[str, ParameterValue]) -> None:
 
 
 def check_against_server(conn: psycopg.Connection, values: dict[str, ParameterValue]) -> None:
-    """`BadRequest` for names the server has no setting for (or fixed at build time), and for
-    values of another kind than the setting's or outside its range or choices."""
+    """`BadRequest` for names the server has no setting for (or fixed at build time), for
+    values of another kind than the setting's or outside its range or choices, and for values
+    the server refuses (settings a session may change are tried in a rolled-back
+    transaction: the server itself parses units and checks ranges)."""
     if not values:
         return
     rows = conn.execute(
@@ -81,36 +83,46 @@ def check_against_server(conn: psycopg.Connection, values: dict[str, ParameterVa
     if unknown:
         raise BadRequest(f"unknown parameter(s): {', '.join(unknown)}")
     for name, value in values.items():
-        kind, _, low, high, choices = known[name]
-        _check_kind(name, value, kind, low, high, choices)
+        kind, context, low, high, choices = known[name]
+        _check_kind(name, value, kind, choices)
+        _check_range(name, value, low, high)
+        if context in SESSION_CONTEXTS:
+            _try_in_session(conn, name, value)
 
 
-def _check_kind(
-    name: str,
-    value: ParameterValue,
-    kind: str,
-    low: str | None,
-    high: str | None,
-    choices: list[str] | None,
-) -> None:
+SESSION_CONTEXTS = frozenset({"user", "superuser"})
+NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?\s*(B|kB|MB|GB|TB|us|ms|s|min|h|d)?$")
+_BOOL_WORDS = frozenset({"on", "off", "true", "false", "yes", "no", "1", "0"})
+
+
+def _check_kind(name: str, value: ParameterValue, kind: str, choices: list[str] | None) -> None:
     if kind == "bool" and not (
         isinstance(value, bool) or (isinstance(value, str) and value.lower() in _BOOL_WORDS)
     ):
         raise BadRequest(f"parameter {name!r} must be a boolean")
-    if kind in ("integer", "real") and not isinstance(value, str):
-        if isinstance(value, bool) or (kind == "integer" and not float(value).is_integer()):
-            raise BadRequest(
-                f"parameter {name!r} must be {'an integer' if kind == 'integer' else 'a number'}"
-            )
-        if (low is not None and float(value) < float(low)) or (
-            high is not None and float(value) > float(high)
-        ):
-            raise BadRequest(f"parameter {name!r} must be within [{low}, {high}]")
+    if kind in ("integer", "real"):
+        if isinstance(value, bool) or (isinstance(value, str) and not NUMBER.match(value)):
+            raise BadRequest(f"parameter {name!r} must be a number")
+        if kind == "integer" and isinstance(value, float) and not value.is_integer():
+            raise BadRequest(f"parameter {name!r} must be an integer")
     if kind == "enum" and choices and str(value).lower() not in {c.lower() for c in choices}:
         raise BadRequest(f"parameter {name!r} must be one of {', '.join(choices)}")
 
 
-_BOOL_WORDS = frozenset({"on", "off", "true", "false", "yes", "no", "1", "0"})
+def _check_range(name: str, value: ParameterValue, low: str | None, high: str | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if (low is not None and value < float(low)) or (high is not None and value > float(high)):
+        raise BadRequest(f"parameter {name!r} must be within [{low}, {high}]")
+
+
+def _try_in_session(conn: psycopg.Connection, name: str, value: ParameterValue) -> None:
+    text = ("on" if value else "off") if isinstance(value, bool) else str(value)
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute("SELECT set_config(%s, %s, true)", (name, text))
+    except psycopg.errors.InvalidParameterValue:
+        raise BadRequest(f"the server refused the value of {name!r}") from None
 
 
 def file_errors(conn: psycopg.Connection, path: str) -> dict[str, str]:

@@ -24,18 +24,21 @@ CONNECT_TIMEOUT_SECONDS = 5
 MAINTENANCE_DATABASE = "postgres"
 RETRYABLE_CLASSES = ("08", "53", "57P03", "40")
 """Connection exceptions, insufficient resources, the server starting up, rollbacks."""
+_UNTRACKED = "-c pg_stat_statements.track=none"
 _QUIET = (
-    "-c log_statement=none -c log_min_duration_statement=-1 -c log_min_error_statement=panic"
-    " -c pg_stat_statements.track=none"
+    f"{_UNTRACKED} -c log_statement=none -c log_min_duration_statement=-1"
+    " -c log_min_error_statement=panic"
 )
 """Session options sent in the start-up packet, so they hold from the first statement."""
 
 
 @contextmanager
 def connect(
-    socket_dir: Path, port: int, database: str = MAINTENANCE_DATABASE
+    socket_dir: Path, port: int, database: str = MAINTENANCE_DATABASE, *, quiet: bool = True
 ) -> Iterator[psycopg.Connection]:
-    """A superuser connection over the private socket, autocommit on; closed on exit."""
+    """A superuser connection over the private socket, autocommit on; closed on exit. Not
+    `quiet`: its statements may be logged, and it sees the server's own logging settings
+    (a session's options are what `pg_settings` shows it)."""
     conn = psycopg.connect(
         host=str(socket_dir),
         port=port,
@@ -44,7 +47,7 @@ def connect(
         autocommit=True,
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         application_name="strongroom-agent",
-        options=_QUIET,
+        options=_QUIET if quiet else _UNTRACKED,
     )
     try:
         yield conn
@@ -54,12 +57,12 @@ def connect(
 
 @contextmanager
 def admin(
-    socket_dir: Path, port: int, database: str = MAINTENANCE_DATABASE
+    socket_dir: Path, port: int, database: str = MAINTENANCE_DATABASE, *, quiet: bool = True
 ) -> Iterator[psycopg.Connection]:
     """`connect`, with PostgreSQL errors (connecting included) turned into
     `InfrastructureError` naming the SQLSTATE and message."""
     try:
-        with connect(socket_dir, port, database) as conn:
+        with connect(socket_dir, port, database, quiet=quiet) as conn:
             yield conn
     except psycopg.Error as exc:
         raise failure(exc) from None
