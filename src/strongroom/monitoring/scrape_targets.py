@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -53,15 +54,18 @@ class ScrapeTargetService:
         return instance_exposition(self.db, instance_id)
 
 
-def http_sd_groups(targets: list[ScrapeTarget], address: str, scheme: str) -> list[dict[str, Any]]:
+def http_sd_groups(targets: list[ScrapeTarget], base_url: str) -> list[dict[str, Any]]:
     """Prometheus `http_sd_configs` target groups: one per instance (each has its own
-    metrics path), scraped at `address` (host:port of the API) over `scheme`."""
+    metrics path), scraped at `base_url` (where Prometheus reaches the API, path prefix
+    included)."""
+    base = urlsplit(base_url)
+    prefix = base.path.rstrip("/")
     return [
         {
-            "targets": [address],
+            "targets": [base.netloc],
             "labels": {
-                "__metrics_path__": t.metrics_path,
-                "__scheme__": scheme,
+                "__metrics_path__": prefix + t.metrics_path,
+                "__scheme__": base.scheme,
                 "instance_id": t.instance_id,
                 "project_id": t.project_id,
                 "datastore": t.datastore,

@@ -41,10 +41,12 @@ def prometheus_targets(
     request: Request, ctx: Annotated[RequestContext, Depends(_token_context)]
 ) -> JSONResponse:
     """Prometheus HTTP service discovery: one target group per live instance, pointing at
-    this API's `/metrics/instances/{id}` with labels instance_id, project_id, datastore."""
+    this API's `/metrics/instances/{id}` with labels instance_id, project_id, datastore
+    (at `[api] public_url` when set, else at the address the request came to)."""
     targets = _service(request).targets(ctx)
-    address = request.url.netloc
-    groups: list[dict[str, Any]] = http_sd_groups(targets, address, request.url.scheme)
+    public_url: str = request.app.state.settings.api.public_url
+    base = public_url or f"{request.url.scheme}://{request.url.netloc}"
+    groups: list[dict[str, Any]] = http_sd_groups(targets, base)
     return JSONResponse(groups)
 
 
