@@ -105,6 +105,14 @@ class DatastoreClient(ABC):
     config: ConfigCase
     sleep: str
     """A statement that sleeps 0.3 s."""
+    statement_counter: str
+    """The metric counting the statements a user runs (autocommit: one per statement)."""
+    engine_metrics: tuple[str, ...]
+    """Metric fields the engine always reports while up."""
+    literal_mark: str
+    """What stands for a literal in a normalised statement."""
+    agent_words: tuple[str, ...]
+    """Words of the agent's own statements (never among the user's top statements)."""
 
     @contextmanager
     def session(
@@ -204,6 +212,18 @@ class MariadbClient(DatastoreClient):
         ),
     )
     sleep = "SELECT SLEEP(0.3)"
+    statement_counter = "questions_total"
+    engine_metrics = (
+        "connections",
+        "max_connections",
+        "threads_running",
+        "queries_total",
+        "questions_total",
+        "buffer_read_requests_total",
+        "buffer_reads_total",
+    )
+    literal_mark = "?"
+    agent_words = ("GLOBAL STATUS", "sql_log_off", "INSTRUMENTED", "SELECT ?")
 
     def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
         return pymysql.connect(
@@ -295,6 +315,23 @@ class PostgresqlClient(DatastoreClient):
         ),
     )
     sleep = "SELECT pg_sleep(0.3)"
+    statement_counter = "transactions_committed_total"
+    engine_metrics = (
+        "connections",
+        "max_connections",
+        "threads_running",
+        "connections_idle_in_transaction",
+        "transactions_committed_total",
+        "transactions_rolled_back_total",
+        "buffer_read_requests_total",
+        "buffer_reads_total",
+        "deadlocks_total",
+        "temp_bytes_total",
+        "database_size_bytes",
+        "transaction_id_age",
+    )
+    literal_mark = "$1"
+    agent_words = ("pg_stat_database", "pg_stat_activity", "pg_settings", "pg_roles")
 
     def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
         return psycopg.connect(
