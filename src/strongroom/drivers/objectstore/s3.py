@@ -17,7 +17,12 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from strongroom.config.settings import S3StoreSettings
 from strongroom.contracts.errors import InfrastructureError
@@ -214,8 +219,11 @@ def _store_error(operation: str, key: str, exc: Exception) -> Exception:
             detail=f"{operation} {key}: {code} (HTTP {status})",
             retryable=status >= 500 or status in (0, 429),
         )
+    unreachable = isinstance(exc, EndpointConnectionError | ConnectTimeoutError)
     return InfrastructureError(
-        "the backup store is unreachable",
+        "the backup store is unreachable"
+        if unreachable
+        else "the backup store broke off a transfer (an object may be damaged)",
         detail=f"{operation} {key}: {type(exc).__name__}: {exc}",
         retryable=True,
     )
