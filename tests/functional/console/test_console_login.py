@@ -5,12 +5,22 @@ security headers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from tests.functional.console.console_site import Site
+from strongroom.config.keystone import KeystoneSettings
+from strongroom.config.settings import IdentitySettings
+from strongroom.identity.keystone_app import create_identity_app
+from tests.functional.console.console_site import Site, serving
+from tests.support.controlplane import ControlPlane, make_settings
+from tests.support.pgcluster import free_port
 
 pytestmark = pytest.mark.functional
+
+TEST_ORIGIN = {"Origin": "http://testserver"}  # the TestClient's own site
 
 
 def log_in(client: httpx.Client, site: Site, password: str = "pw-demodemo") -> httpx.Response:
@@ -93,3 +103,34 @@ def test_console_responses_carry_security_headers_and_pages_need_login(site: Sit
         r = client.post("/console/logout", headers={"Origin": site.origin})
         assert r.status_code == 204 and "strongroom_console" not in client.cookies
         assert client.get("/console").status_code == 303
+
+
+def test_keystone_mode_logs_in_at_the_configured_keystone(tmp_path: Path) -> None:
+    """With `identity.mode = "keystone"` the login goes to `identity.keystone.auth_url` (here
+    the built-in identity standing in for Keystone; Debian's Keystone takes ~90 s to set up)
+    and the cookie's token is validated through the service user."""
+    base = make_settings(tmp_path / "state", f"sqlite:///{tmp_path / 'control.db'}")
+    service = KeystoneSettings(
+        auth_url=f"http://127.0.0.1:{base.identity.port}/v3",
+        username="strongroom",
+        password=SecretStr("pw-" + "strongroom" * 2),  # ControlPlane.tenant's password
+        project_name="service",
+    )
+    unused_port = free_port()  # the built-in identity's own address must not be used
+    identity = IdentitySettings(mode="keystone", port=unused_port, keystone=service)
+    plane = ControlPlane(base.model_copy(update={"identity": identity}))
+    try:
+        plane.tenant("service", "strongroom", "admin")  # may validate tokens
+        shop = plane.tenant("shop", "alice", "member")
+        with serving(create_identity_app(base, plane.db), base.identity.port):
+            body = {"user": "alice", "password": "wrong-password", "project": "shop"}
+            r = plane.client.post("/console/login", json=body, headers=TEST_ORIGIN)
+            assert r.status_code == 401 and "set-cookie" not in r.headers
+            body["password"] = "pw-" + "alice" * 2
+            r = plane.client.post("/console/login", json=body, headers=TEST_ORIGIN)
+            assert r.status_code == 200, r.text
+            assert r.json()["session"]["project_id"] == shop.project_id
+            r = plane.client.get(f"/console/api/v1.0/{shop.project_id}/instances")
+            assert r.status_code == 200 and r.json()["instances"] == []
+    finally:
+        plane.close()
