@@ -291,6 +291,10 @@ def report(root: Path, agents: dict[str, Agent], args: argparse.Namespace) -> No
     db = Database(f"sqlite:///{root / 'control.db'}")
     upgrade(db)
     add_instances(db, [agent.instance_id])
+    assert agent.proc is not None
+    before = cpu_seconds(agent.proc.pid)
+    time.sleep(args.seconds / 2)
+    idle = (cpu_seconds(agent.proc.pid) - before) * HOUR / (args.seconds / 2)
     exporter, address = start_exporter(socket, root)
     rows: list[tuple[float, Phase, Phase]] = []
     try:
@@ -305,7 +309,7 @@ def report(root: Path, agents: dict[str, Agent], args: argparse.Namespace) -> No
         exporter.wait(10)
     sample = agent.client().metrics()
     db.dispose()
-    print_costs(rows)
+    print_costs(rows, idle)
     urls = [("sqlite", f"sqlite:///{root / 'ingest.db'}")]
     cluster = None
     if not args.no_postgresql:
@@ -325,8 +329,9 @@ def report(root: Path, agents: dict[str, Agent], args: argparse.Namespace) -> No
             cluster.stop()
 
 
-def print_costs(rows: list[tuple[float, Phase, Phase]]) -> None:
+def print_costs(rows: list[tuple[float, Phase, Phase]], idle: float) -> None:
     print("collection cost, one idle MariaDB 10.11, CPU seconds per hour (same run)")
+    print(f"agent with nobody asking: {idle:.1f} s/h (its own duties; included below)")
     print(
         "interval | agent | collector | ours | mysqld-exporter | prometheus | theirs "
         "| agent/exporter | ours/theirs"
@@ -338,6 +343,12 @@ def print_costs(rows: list[tuple[float, Phase, Phase]]) -> None:
             f"| {ours_total:.1f} | {b.costs['exporter']:.1f} | {b.costs['prometheus']:.1f} "
             f"| {theirs_total:.1f} | {a.costs['agent'] / max(b.costs['exporter'], 1e-9):.2f} "
             f"| {ours_total / max(theirs_total, 1e-9):.2f}"
+        )
+        per = interval * 1000 / HOUR
+        print(
+            f"         CPU ms per collection: agent {a.costs['agent'] * per:.1f}, collector "
+            f"{a.costs['collector'] * per:.1f}, exporter {b.costs['exporter'] * per:.1f}, "
+            f"prometheus {b.costs['prometheus'] * per:.1f}"
         )
         print(
             f"         values per collection: ours {a.values:.0f}, exporter {b.values:.0f}; "
