@@ -312,5 +312,26 @@ class Backup(Base):
     # The instance's databases and users (names) when the backup was requested.
     accounts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stream_started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Taken by the instance's schedule (retention deletes only chains of scheduled backups).
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BackupSchedule(Base):
+    """When an instance is backed up by the worker (daily at a UTC time, or every N hours),
+    how often a full is taken (every `full_every`-th run; incrementals in between), and
+    which scheduled chains are kept (the `keep_fulls` newest, or those of `keep_days`)."""
+
+    __tablename__ = "backup_schedules"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    daily_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    every_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    full_every: Mapped[int] = mapped_column(Integer, default=1)
+    keep_fulls: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    keep_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    next_run_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
