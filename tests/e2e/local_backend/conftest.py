@@ -15,6 +15,7 @@ from local_backend_harness import LocalRun, free_subnets, inventory, local_setti
 
 from strongroom.worker.service import Worker
 from tests.support.controlplane import ControlPlane, Tenant
+from tests.support.datastore_clients import CLIENTS, DatastoreClient
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +56,9 @@ def worker(plane: ControlPlane) -> Iterator[Worker]:
 @pytest.fixture(scope="module")
 def demo(plane: ControlPlane) -> Tenant:
     return plane.tenant("demo", "demo", "member")
+
+
+@pytest.fixture(scope="module", params=sorted(CLIENTS))
+def datastore(request: pytest.FixtureRequest) -> DatastoreClient:
+    """Each datastore in turn, for the tests that take it (one instance per datastore)."""
+    return CLIENTS[request.param]

@@ -1,5 +1,6 @@
-"""A real MariaDB instance on this host through the Trove API: create, connect as the created
-user from the host, refuse strangers at the agent, delete, and nothing of it is left."""
+"""A real instance of each datastore on this host through the Trove API: create, connect as
+the created user from the host with the datastore's own driver, refuse strangers at the agent,
+delete, and nothing of it is left."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pymysql
 import pytest
 from local_backend_harness import LocalRun, inventory
 
@@ -28,6 +28,7 @@ from strongroom.worker.health import HealthManager
 from strongroom.worker.reconciler import Reconciler
 from strongroom.worker.service import Worker
 from tests.support.controlplane import ControlPlane, Tenant
+from tests.support.datastore_clients import DatastoreClient
 
 pytestmark = pytest.mark.e2e
 
@@ -47,11 +48,21 @@ ACTIVE_TIMEOUT = 180.0
 ENGINE_PORT = 3306
 
 
+def create_body(datastore: DatastoreClient) -> dict[str, Any]:
+    """`CREATE` for another datastore."""
+    body = copy.deepcopy(CREATE)
+    body["instance"]["datastore"] = {"type": datastore.name, "version": datastore.version}
+    return body
+
+
 @pytest.fixture(scope="module")
-def instance(plane: ControlPlane, worker: Worker, demo: Tenant) -> Iterator[dict[str, Any]]:
-    """An ACTIVE instance (deleted at the end if a test did not delete it)."""
+def instance(
+    plane: ControlPlane, worker: Worker, demo: Tenant, datastore: DatastoreClient
+) -> Iterator[dict[str, Any]]:
+    """An ACTIVE instance of `datastore` (deleted at the end if a test did not delete it)."""
     started = time.monotonic()
-    r = plane.client.post(plane.url(demo, "instances"), json=CREATE, headers=demo.headers())
+    body = create_body(datastore)
+    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
     assert r.status_code == 200, r.text
     instance_id = r.json()["instance"]["id"]
     try:
@@ -74,33 +85,29 @@ def _management_address(plane: ControlPlane, instance_id: str) -> str:
 
 
 def test_create_gives_a_healthy_instance_the_user_can_use(
-    instance: dict[str, Any], plane: ControlPlane, local_run: LocalRun
+    instance: dict[str, Any], plane: ControlPlane, local_run: LocalRun, datastore: DatastoreClient
 ) -> None:
     assert instance["status"] == "ACTIVE", instance
     assert instance["operating_status"] == "HEALTHY"
     address = _address(instance, "public")
     assert ipaddress.ip_address(address) in local_run.public
-    print(f"create -> ACTIVE in {instance['create_seconds']:.1f} s")
+    print(f"{datastore.name} create -> ACTIVE in {instance['create_seconds']:.1f} s")
 
     layout = HostLayout.from_settings(plane.settings)
     limits = cgroups.read_limits(layout.cgroup(instance["id"]))
     assert limits.memory_bytes == 512 * 1024 * 1024 and limits.vcpus == 1.0  # sr.tiny
     assert len(cgroups.group_pids(layout.cgroup(instance["id"]))) >= 2  # agent and engine
     mountpoint = layout.mountpoint(instance["id"])
-    assert os.path.ismount(mountpoint) and (mountpoint / "mysql").is_dir()
+    assert os.path.ismount(mountpoint) and (mountpoint / datastore.data_subdir).is_dir()
     agent = processes.read_pidfile(layout.sandbox_dir(instance["id"]) / "agent.pid")
     environ = Path(f"/proc/{agent}/environ").read_bytes().split(b"\0")
     assert {e.split(b"=")[0] for e in environ if e} == {b"PATH", b"LANG"}  # nothing of ours
 
-    conn = pymysql.connect(
-        host=address, user=USER, password=PASSWORD, database=DATABASE, connect_timeout=5
-    )
-    with conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(64))")
-        cur.execute("INSERT INTO notes VALUES (1, 'kept on the volume')")
-        conn.commit()
-        cur.execute("SELECT body FROM notes WHERE id = 1")
-        assert cur.fetchone() == ("kept on the volume",)
+    with datastore.session(address, datastore.port, USER, PASSWORD, DATABASE) as session:
+        session.query("CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(64))")
+        session.query("INSERT INTO notes VALUES (1, 'kept on the volume')")
+        assert session.one("SELECT body FROM notes WHERE id = 1") == ("kept on the volume",)
+    assert datastore.refusal(address, datastore.port, USER, "wrong-password", DATABASE)
 
 
 def test_health_manager_sees_the_engine_and_the_volume_usage(
@@ -258,6 +265,7 @@ def test_delete_leaves_nothing_on_the_host(
 def test_reconciler_removes_what_has_no_record(
     plane: ControlPlane, worker: Worker, local_run: LocalRun
 ) -> None:
+    before = inventory(local_run).instance_leftovers()  # another test's instance may run
     orphan = str(uuid.uuid4())
     drivers = worker.drivers
     spec = SandboxSpec(
@@ -292,5 +300,5 @@ def test_reconciler_removes_what_has_no_record(
     reconciler = Reconciler(plane.db, drivers)
     assert reconciler.orphans() == {orphan}
     reconciler.run()
-    assert inventory(local_run).instance_leftovers() == {}
+    assert inventory(local_run).instance_leftovers() == before
     assert reconciler.orphans() == set()
