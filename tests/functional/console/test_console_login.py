@@ -5,6 +5,7 @@ security headers."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ from pydantic import SecretStr
 from strongroom.config.keystone import KeystoneSettings
 from strongroom.config.settings import IdentitySettings
 from strongroom.identity.keystone_app import create_identity_app
-from tests.functional.console.console_site import Site, serving
+from tests.functional.console.console_site import PASSWORD, Site, serving
 from tests.support.controlplane import ControlPlane, make_settings
 from tests.support.pgcluster import free_port
 
@@ -29,7 +30,10 @@ def log_in(client: httpx.Client, site: Site, password: str = "pw-demodemo") -> h
     )
 
 
-def test_login_sets_a_strict_http_only_cookie_and_no_token_in_the_body(site: Site) -> None:
+def test_login_sets_a_strict_http_only_cookie_and_no_token_in_the_body(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     with httpx.Client(base_url=site.url) as client:
         r = log_in(client, site, password="wrong-password")
         assert r.status_code == 401 and "set-cookie" not in r.headers
@@ -57,6 +61,11 @@ def test_login_sets_a_strict_http_only_cookie_and_no_token_in_the_body(site: Sit
         assert r.status_code == 200 and [i["name"] for i in r.json()["instances"]] == ["orders"]
         r = client.get(f"/v1.0/{demo}/instances", headers={"Cookie": f"strongroom_console={token}"})
         assert r.status_code == 401
+    logged = caplog.text  # the API's, identity's, uvicorn's and httpx's logs, all levels
+    assert "/v3/auth/tokens" in logged
+    assert "wrong-password" not in logged and PASSWORD not in logged
+    # httpcore's DEBUG traces print response headers (X-Subject-Token); nothing else may
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO and token in r.getMessage()]
 
 
 def test_gateway_reads_only_and_only_the_callers_project(site: Site) -> None:
