@@ -19,7 +19,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy import delete
 
+from strongroom.store.models import MetricSample
 from tests.functional.console.console_site import PASSWORD, Site
 
 pytestmark = pytest.mark.functional
@@ -83,6 +85,11 @@ def points(driver: WebDriver, chart: str) -> int:
     return len(driver.find_elements(By.CSS_SELECTOR, f"#chart-{chart} svg circle.point"))
 
 
+def no_data(driver: WebDriver) -> list[str]:
+    found = driver.find_elements(By.CSS_SELECTOR, "#charts .chart .empty")
+    return [e.text for e in found if e.text == "no data yet"]
+
+
 def screenshot(driver: WebDriver, path: Path) -> None:
     """The whole page, not just the window."""
     shot = driver.execute_cdp_cmd(
@@ -132,6 +139,14 @@ def test_log_in_list_open_an_instance_and_see_its_charts(
 
     browser.find_element(By.CSS_SELECTOR, '#ranges button[data-seconds="604800"]').click()
     wait(browser, lambda d: 0 < points(d, "cpu") < 60)  # a week: coarser steps, same samples
+
+    with site.plane.db.write() as s:  # an instance without samples yet
+        s.execute(delete(MetricSample).where(MetricSample.instance_id == site.instance_id))
+    browser.refresh()
+    wait(browser, lambda d: len(no_data(d)) >= 5)
+    assert points(browser, "cpu") == 0 and browser.find_elements(
+        By.CSS_SELECTOR, "#events tbody tr"
+    )
 
     browser.get(f"{site.url}/console/instances/{site.others_instance_id}")
     wait(browser, lambda d: d.find_element(By.ID, "instance-name").text == "Instance not found")
