@@ -9,8 +9,11 @@ billed): `sweep_orphans` aborts those. The bucket is created on first use.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
+import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -81,14 +84,14 @@ class S3ObjectStore:
         key = checked_key(key)
         self._ensure_bucket()
         parts = Segmenter(chunks, self.settings.part_size)
-        first = _read_part(parts)
+        held = [_read_part(parts)]  # handed over, not kept: one part in memory at a time
         if not parts.has_more():
-            self._call(self.client.put_object, Bucket=self.bucket, Key=key, Body=first)
-            return len(first)
+            self._call(self.client.put_object, Bucket=self.bucket, Key=key, Body=held[0])
+            return held[0].size
         upload = self._call(self.client.create_multipart_upload, Bucket=self.bucket, Key=key)
         upload_id = upload["UploadId"]
         try:
-            size = self._upload_parts(key, upload_id, first, parts)
+            size = self._upload_parts(key, upload_id, held, parts)
         except BaseException:
             with contextlib.suppress(InfrastructureError):
                 self._call(
@@ -147,10 +150,11 @@ class S3ObjectStore:
                 swept += 1
         return swept
 
-    def _upload_parts(self, key: str, upload_id: str, first: bytearray, parts: Segmenter) -> int:
+    def _upload_parts(self, key: str, upload_id: str, held: list[Part], parts: Segmenter) -> int:
         done: list[dict[str, object]] = []
-        data, size = first, 0
-        while data:
+        size = 0
+        while held or parts.has_more():
+            data = held.pop() if held else _read_part(parts)
             number = len(done) + 1
             if number > MAX_PARTS:
                 raise InfrastructureError(
@@ -167,8 +171,8 @@ class S3ObjectStore:
                 Body=data,
             )
             done.append({"PartNumber": number, "ETag": answer["ETag"]})
-            size += len(data)
-            data = _read_part(parts) if parts.has_more() else bytearray()
+            size += data.size
+            del data  # before the next part is read
         self._call(
             self.client.complete_multipart_upload,
             Bucket=self.bucket,
@@ -201,11 +205,47 @@ class S3ObjectStore:
             raise _store_error(operation.__name__, kwargs.get("Key", ""), exc) from None
 
 
-def _read_part(parts: Segmenter) -> bytearray:
-    data = bytearray()
-    for piece in parts.segment():
-        data += piece
-    return data
+class Part(io.RawIOBase):
+    """One part as the pieces it arrived in, read as a seekable file: botocore hashes it for
+    the signature, seeks back and sends it, without a joined copy of the part."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        super().__init__()
+        self._pieces = pieces
+        self._starts = list(itertools.accumulate((len(p) for p in pieces), initial=0))
+        self.size = self._starts[-1]
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        self._position = min(max(base + offset, 0), self.size)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self._position < self.size:
+            index = bisect.bisect_right(self._starts, self._position) - 1
+            piece = self._pieces[index]
+            offset = self._position - self._starts[index]
+            count = min(len(view) - done, len(piece) - offset)
+            view[done : done + count] = piece[offset : offset + count]
+            done += count
+            self._position += count
+        return done
+
+
+def _read_part(parts: Segmenter) -> Part:
+    return Part(list(parts.segment()))
 
 
 def _store_error(operation: str, key: str, exc: Exception) -> Exception:
