@@ -1,4 +1,4 @@
-"""`strongroom`: the operator's CLI (up, config, db, flavor, identity)."""
+"""`strongroom`: the operator's CLI (up, config, db, flavor, identity, policy, instance)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from strongroom.cli.common import add_config_argument, settings_or_exit
+from strongroom.cli.mgmt import add_mgmt_commands
 from strongroom.cli.policy import add_policy_commands
 from strongroom.config import Settings, masked_dump
 from strongroom.config.reference import option_reference
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_identity_commands(sub, _loader)
     add_policy_commands(sub)
+    add_mgmt_commands(sub)
     return parser
 
 
