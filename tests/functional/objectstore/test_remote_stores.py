@@ -8,6 +8,7 @@ import os
 import socket
 import time
 
+import httpx
 import pytest
 
 from strongroom.config import Settings
@@ -164,3 +165,30 @@ def test_object_beyond_the_segment_limit_is_refused_and_leaves_nothing(
     with pytest.raises(InfrastructureError, match="larger than"):
         store.put("inst-1/huge", [os.urandom(size)])
     assert [n for ns in namespaces for n in swift_names(swift_server, ns)] == []
+
+
+class LostManifestAnswer(httpx.BaseTransport):
+    """Sends every request to Swift, but loses Swift's answer to the manifest PUT (as a
+    timeout would): the manifest is stored, the store does not know it."""
+
+    def __init__(self) -> None:
+        self.network = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.network.handle_request(request)
+        if request.method == "PUT" and request.url.params.get("multipart-manifest") == "put":
+            response.read()
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+
+def test_swift_put_whose_manifest_answer_is_lost_leaves_nothing(
+    swift_server: SwiftServer,
+) -> None:
+    settings = swift_settings(swift_server)
+    store = SwiftObjectStore(settings, client=httpx.Client(transport=LostManifestAnswer()))
+    with pytest.raises(InfrastructureError, match="broke off"):
+        store.put("inst-1/b", [os.urandom(MIB + 1)])
+    assert not SwiftObjectStore(settings).exists("inst-1/b")
+    assert swift_names(swift_server, store.container) == []
+    assert swift_names(swift_server, store.segments_container) == []

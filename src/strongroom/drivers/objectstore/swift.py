@@ -54,12 +54,16 @@ class SwiftObjectStore:
         written: list[dict[str, object]] = []
         try:
             size = self._put_segments(upload, chunks, written)
+        except BaseException:
+            self._delete_paths([str(w["path"]) for w in written])
+            raise
+        try:
             if written:
                 self._put_manifest(key, written)
             else:
                 self._request("PUT", self._path(self.container, key), expect=(201,), content=b"")
         except BaseException:
-            self._delete_paths([str(w["path"]) for w in written])
+            self._undo_manifest(key, written)
             raise
         self._delete_paths(replaced)
         return size
@@ -166,6 +170,15 @@ class SwiftObjectStore:
             params={"multipart-manifest": "put"},
             content=json.dumps(segments).encode(),
         )
+
+    def _undo_manifest(self, key: str, written: list[dict[str, object]]) -> None:
+        """After a manifest PUT that failed (or timed out: Swift may have stored it anyway),
+        remove the manifest if it names these segments, then the segments."""
+        paths = [str(w["path"]) for w in written]
+        with contextlib.suppress(InfrastructureError, ObjectNotFound):
+            if paths and set(paths) & set(self._segment_paths(key)):
+                self._request("DELETE", self._path(self.container, key), expect=(204, 404))
+        self._delete_paths(paths)
 
     def _segment_paths(self, key: str) -> list[str]:
         """The segments of the manifest stored under `key` (none: no object, or not an SLO)."""
