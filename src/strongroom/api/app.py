@@ -35,6 +35,7 @@ from strongroom.monitoring.queries import MetricsQueryService
 from strongroom.monitoring.scrape_targets import ScrapeTargetService
 from strongroom.services.accounts import AccountService
 from strongroom.services.actions import ActionService
+from strongroom.services.backup_schedules import BackupScheduleService
 from strongroom.services.backups import BackupService
 from strongroom.services.catalog import CatalogService
 from strongroom.services.configurations import ConfigurationService
@@ -64,6 +65,7 @@ def create_api_app(settings: Settings, db: Database) -> FastAPI:
     app.state.configurations = ConfigurationService(db, queue)
     app.state.actions = ActionService(settings, db, queue)
     app.state.backups = BackupService(settings, db, queue)
+    app.state.backup_schedules = BackupScheduleService(db)
     app.state.logs = LogService(db, queue, open_object_store(settings))
     app.state.catalog = CatalogService(settings, db)
     app.state.mgmt = MgmtService(settings, db, queue)

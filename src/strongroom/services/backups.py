@@ -93,6 +93,7 @@ class BackupService:
         parent: Backup | None,
         *,
         then_delete_instance: bool = False,
+        scheduled: bool = False,
     ) -> Backup:
         """Check the instance and the quota, then write the row and its job."""
         if instance.status not in BACKUP_READY:
@@ -119,6 +120,7 @@ class BackupService:
             datastore_version=instance.datastore_version,
             status=backups.NEW,
             accounts=_accounts_snapshot(s, instance.id),
+            scheduled=scheduled,
             created_at=now,
             updated_at=now,
         )

@@ -115,6 +115,16 @@ RULES: tuple[Rule, ...] = (
     _rule("backup:show", READ, "Show a backup.", f"GET {_P}/backups/{{backup_id}}"),
     _rule("backup:delete", WRITE, "Delete a backup.", f"DELETE {_P}/backups/{{backup_id}}"),
     _rule(
+        "backup:schedule:show", READ, "An instance's backup schedule.", f"GET {_I}/backup-schedule"
+    ),
+    _rule(
+        "backup:schedule:update",
+        WRITE,
+        "Set or remove an instance's backup schedule.",
+        f"PUT {_I}/backup-schedule",
+        f"DELETE {_I}/backup-schedule",
+    ),
+    _rule(
         "catalog:read",
         READ,
         "Flavors, datastores, versions, parameters, limits.",

@@ -15,6 +15,7 @@ from strongroom.drivers.registry import DriverSet, build_drivers
 from strongroom.jobs.queue import JobQueue
 from strongroom.keyring import Keyring, SecretBox
 from strongroom.monitoring.collector import MetricsCollector
+from strongroom.services import backup_schedules
 from strongroom.store.database import Database
 from strongroom.store.migrate import require_current
 from strongroom.worker.certificate_rotation import CertificateRotation
@@ -67,6 +68,11 @@ class Worker:
                     "top queries",
                     monitoring.top_queries_interval_seconds,
                     collector.run_top_queries,
+                ),
+                Duty(
+                    "backup schedules",
+                    backup_schedules.CHECK_SECONDS,
+                    backup_schedules.BackupScheduler(settings, self.db, self.queue).run,
                 ),
                 Duty(
                     "metric retention",

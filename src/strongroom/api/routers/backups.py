@@ -1,4 +1,5 @@
-"""`/v1.0/{project_id}/backups` and `/v1.0/{project_id}/instances/{id}/backups`."""
+"""`/v1.0/{project_id}/backups`, `/v1.0/{project_id}/instances/{id}/backups`, and the
+Strongroom extension `/v1.0/{project_id}/instances/{id}/backup-schedule`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from strongroom.api.auth import Context
-from strongroom.api.schemas.backups import BackupBody, render_backup
+from strongroom.api.schemas.backups import (
+    BackupBody,
+    ScheduleBody,
+    render_backup,
+    render_schedule,
+)
+from strongroom.services.backup_schedules import BackupScheduleService
 from strongroom.services.backups import BackupService
 
 router = APIRouter(prefix="/v1.0/{project_id}")
@@ -53,3 +60,28 @@ def delete_backup(request: Request, ctx: Context, backup_id: str) -> Response:
 def instance_backups(request: Request, ctx: Context, instance_id: str) -> JSONResponse:
     views = _service(request).page(ctx, instance_id=instance_id)
     return JSONResponse({"backups": [render_backup(v) for v in views]})
+
+
+def _schedules(request: Request) -> BackupScheduleService:
+    service: BackupScheduleService = request.app.state.backup_schedules
+    return service
+
+
+@router.get("/instances/{instance_id}/backup-schedule")
+def show_schedule(request: Request, ctx: Context, instance_id: str) -> JSONResponse:
+    view = _schedules(request).get(ctx, instance_id)
+    return JSONResponse({"backup_schedule": render_schedule(view)})
+
+
+@router.put("/instances/{instance_id}/backup-schedule")
+def put_schedule(
+    request: Request, ctx: Context, instance_id: str, body: ScheduleBody
+) -> JSONResponse:
+    view = _schedules(request).put(ctx, instance_id, body.backup_schedule.to_request())
+    return JSONResponse({"backup_schedule": render_schedule(view)})
+
+
+@router.delete("/instances/{instance_id}/backup-schedule", status_code=204)
+def delete_schedule(request: Request, ctx: Context, instance_id: str) -> Response:
+    _schedules(request).delete(ctx, instance_id)
+    return Response(status_code=204)

@@ -9,6 +9,7 @@ from pydantic import Field, StrictInt, StrictStr
 from strongroom.api.schemas.common import Body, timestamp
 from strongroom.contracts.errors import BadRequest
 from strongroom.datastores import load_catalog
+from strongroom.services.backup_schedules import ScheduleRequest, ScheduleView
 from strongroom.services.backups import BackupRequest, BackupView
 
 GIB = 1024**3
@@ -69,3 +70,36 @@ def _version_id(datastore: str, version: str) -> str | None:
     store = next((d for d in load_catalog() if d.name == datastore), None)
     found = store.version(version) if store is not None else None
     return found.id if found is not None else None
+
+
+class ScheduleFields(Body):
+    daily_at: StrictStr | None = None
+    every_hours: StrictInt | None = None
+    full_every: StrictInt = 1
+    keep_fulls: StrictInt | None = None
+    keep_days: StrictInt | None = None
+
+    def to_request(self) -> ScheduleRequest:
+        return ScheduleRequest(
+            daily_at=self.daily_at,
+            every_hours=self.every_hours,
+            full_every=self.full_every,
+            keep_fulls=self.keep_fulls,
+            keep_days=self.keep_days,
+        )
+
+
+class ScheduleBody(Body):
+    backup_schedule: ScheduleFields
+
+
+def render_schedule(view: ScheduleView) -> dict[str, Any]:
+    return {
+        "instance_id": view.instance_id,
+        "daily_at": view.daily_at,
+        "every_hours": view.every_hours,
+        "full_every": view.full_every,
+        "keep_fulls": view.keep_fulls,
+        "keep_days": view.keep_days,
+        "next_run": timestamp(view.next_run_at),
+    }
