@@ -1,6 +1,6 @@
-"""Metrics of a real MariaDB instance on the local backend, through the API: after a user's
-queries the series show statements per second, connections, memory and CPU of the sandbox
-(read from its cgroup on the host) and network bytes of its veth; top queries list the
+"""Metrics of a real instance of each datastore on the local backend, through the API: after
+a user's queries the series show statements per second, connections, memory and CPU of the
+sandbox (read from its cgroup on the host) and network bytes of its veth; top queries list the
 user's statement; Prometheus exposes the instance's latest sample."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import pymysql
 import pytest
 
 from strongroom.monitoring.collector import MetricsCollector
 from strongroom.worker.service import Worker
 from tests.support.controlplane import ControlPlane, Tenant
+from tests.support.datastore_clients import DatastoreClient
 
 pytestmark = pytest.mark.e2e
 
@@ -31,12 +31,16 @@ CREATE = {
     }
 }
 TIMEOUT = 180.0
-NAMES = "connections,questions_total,memory_bytes,cpu_seconds_total,network_rx_bytes_total"
+NAMES = "connections,memory_bytes,cpu_seconds_total,network_rx_bytes_total,buffer_hit_ratio"
 
 
 @pytest.fixture(scope="module")
-def instance(plane: ControlPlane, worker: Worker, demo: Tenant) -> Iterator[dict[str, Any]]:
-    r = plane.client.post(plane.url(demo, "instances"), json=CREATE, headers=demo.headers())
+def instance(
+    plane: ControlPlane, worker: Worker, demo: Tenant, datastore: DatastoreClient
+) -> Iterator[dict[str, Any]]:
+    body = {"instance": {**CREATE["instance"]}}
+    body["instance"]["datastore"] = {"type": datastore.name, "version": datastore.version}
+    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
     assert r.status_code == 200, r.text
     instance_id = r.json()["instance"]["id"]
     try:
@@ -48,25 +52,23 @@ def instance(plane: ControlPlane, worker: Worker, demo: Tenant) -> Iterator[dict
         plane.wait_status(demo, instance_id, {"DELETED", "ERROR"}, timeout=TIMEOUT)
 
 
-def connect(doc: dict[str, Any]) -> pymysql.connections.Connection:
-    address = doc["addresses"][0]["address"]
-    return pymysql.connect(
-        host=address, user=USER, password=PASSWORD, database="app", autocommit=True
-    )
-
-
 def test_metrics_and_top_queries_of_a_real_instance(
-    instance: dict[str, Any], plane: ControlPlane, worker: Worker, demo: Tenant
+    instance: dict[str, Any],
+    plane: ControlPlane,
+    worker: Worker,
+    demo: Tenant,
+    datastore: DatastoreClient,
 ) -> None:
     every_second = plane.settings.monitoring.model_copy(update={"collect_interval_seconds": 1.0})
     collector = MetricsCollector(plane.db, worker.drivers, every_second)
     started = time.time() - 5
-    with connect(instance) as conn, conn.cursor() as cur:
+    address = instance["addresses"][0]["address"]
+    with datastore.session(address, datastore.port, USER, PASSWORD, "app") as session:
         collector.run()
-        cur.execute("CREATE TABLE items (id INT PRIMARY KEY, name TEXT)")
+        session.query("CREATE TABLE items (id INT PRIMARY KEY, name TEXT)")
         for i in range(50):
-            cur.execute("INSERT INTO items VALUES (%s, %s)", (i, f"item {i}"))
-            cur.execute("SELECT name FROM items WHERE id = %s", (i,))
+            session.query("INSERT INTO items VALUES (%s, %s)", (i, f"item {i}"))
+            session.query("SELECT name FROM items WHERE id = %s", (i,))
         time.sleep(1.1)
         collector.run()  # while the connection is open
     collector.run_top_queries()
@@ -74,11 +76,12 @@ def test_metrics_and_top_queries_of_a_real_instance(
     r = plane.client.get(
         plane.url(demo, f"instances/{instance['id']}/metrics"),
         headers=demo.headers(),
-        params={"names": NAMES, "start": started, "step": 1},
+        params={"names": f"{NAMES},{datastore.statement_counter}", "start": started, "step": 1},
     )
     assert r.status_code == 200, r.text
     points = {s["name"]: [v for _, v in s["points"]] for s in r.json()["metrics"]["series"]}
-    assert max(points["questions_total"]) > 0  # statements per second
+    assert max(points[datastore.statement_counter]) > 0  # statements per second
+    assert 0 < max(v for v in points["buffer_hit_ratio"] if v is not None) <= 1
     assert max(points["connections"]) >= 1
     assert min(points["memory_bytes"]) > 0 and max(points["cpu_seconds_total"]) > 0
     assert max(points["network_rx_bytes_total"]) > 0
@@ -88,7 +91,7 @@ def test_metrics_and_top_queries_of_a_real_instance(
     )
     queries = r.json()["top_queries"]["queries"]
     texts = [q["text"] for q in queries]
-    mine = [q for q in queries if q["text"].startswith("SELECT") and "FROM `items`" in q["text"]]
+    mine = [q for q in queries if q["text"].upper().startswith("SELECT NAME FROM")]
     assert mine and mine[0]["calls"] == 50 and mine[0]["schema_name"] == "app", texts
 
     text = plane.client.get("/metrics").text
