@@ -184,7 +184,13 @@ class ExpressionError(ValueError):
     """An expression that is not in the grammar."""
 
 
+MAX_EXPRESSION = 1000  # characters
+MAX_NESTING = 32  # parentheses and negations per expression: the descent stays shallow
+
+
 def parse(text: str) -> Expr:
+    if len(text) > MAX_EXPRESSION:
+        raise ExpressionError(f"an expression longer than {MAX_EXPRESSION} characters")
     tokens = _tokens(text)
     expr, rest = _or(tokens, text)
     if rest:
@@ -210,6 +216,8 @@ def _tokens(text: str) -> list[str]:
         pos = m.end()
     if not tokens:
         raise ExpressionError("an empty expression")
+    if sum(1 for t in tokens if t in ("(", "!")) > MAX_NESTING:
+        raise ExpressionError(f"more than {MAX_NESTING} parentheses and negations in {text[:80]!r}")
     return tokens
 
 

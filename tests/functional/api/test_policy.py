@@ -182,7 +182,17 @@ def test_the_grammar_and_the_operation_table() -> None:
     assert evaluate(parse("role:admin or role:member and !role:reader"), admin)
     assert not evaluate(parse("(role:admin or role:member) and !role:reader"), reader)
     assert evaluate(parse("not role:member"), reader)
-    for bad in ("", "role:", "role:admin or", "(role:admin", "role:admin)", "1 or 1", "os.system"):
+    deep = "(" * 40 + "role:admin" + ")" * 40
+    for bad in (
+        "",
+        "role:",
+        "role:admin or",
+        "(role:admin",
+        "role:admin)",
+        "1 or 1",
+        "os.system",
+        deep,
+    ):
         with pytest.raises(ExpressionError):
             parse(bad)
     assert rule_for("HEAD", "/v1.0/{project_id}/instances") == "instance:list"
