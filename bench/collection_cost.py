@@ -265,7 +265,10 @@ def main() -> None:
     parser.add_argument("--no-postgresql", action="store_true")
     args = parser.parse_args()
     if os.geteuid() != 0 or not Path(EXPORTER).exists():
-        sys.exit("needs root (the agent runs mariadbd as mysql) and prometheus-mysqld-exporter")
+        sys.exit(
+            "needs root (the agent runs mariadbd as mysql), prometheus and "
+            "prometheus-mysqld-exporter (scripts/bootstrap --test installs them)"
+        )
     root = Path(tempfile.mkdtemp(prefix="srbench-cost-", dir="/tmp"))
     root.chmod(0o755)
     agents: dict[str, Agent] = {}
