@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -70,7 +71,19 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 
 
 def wait(driver: WebDriver, condition, timeout: float = 15) -> object:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d))
+    """Until `condition` holds; the page redraws as it refreshes, so an element found may go
+    stale before it is read: that counts as "not yet"."""
+    waiting = WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    return waiting.until(lambda d: condition(d))
+
+
+def texts(driver: WebDriver, selector: str) -> list[str]:
+    """The texts of the elements matching `selector`, read in one go in the page."""
+    script = "return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent);"
+    found: list[str] = driver.execute_script(script, selector)
+    return found
 
 
 def submit_login(driver: WebDriver, password: str) -> None:
@@ -86,8 +99,7 @@ def points(driver: WebDriver, chart: str) -> int:
 
 
 def no_data(driver: WebDriver) -> list[str]:
-    found = driver.find_elements(By.CSS_SELECTOR, "#charts .chart .empty")
-    return [e.text for e in found if e.text == "no data yet"]
+    return [t for t in texts(driver, "#charts .chart .empty") if t == "no data yet"]
 
 
 def screenshot(driver: WebDriver, path: Path) -> None:
@@ -111,7 +123,7 @@ def test_log_in_list_open_an_instance_and_see_its_charts(
 
     submit_login(browser, PASSWORD)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#instances tbody tr"))
-    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#instances tbody tr")]
+    rows = texts(browser, "#instances tbody tr")
     assert len(rows) == 1 and "orders" in rows[0] and "ACTIVE" in rows[0]
     assert "mariadb 10.11" in rows[0] and "sr.small" in rows[0]
     assert "theirs" not in browser.page_source
@@ -119,15 +131,14 @@ def test_log_in_list_open_an_instance_and_see_its_charts(
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/console"
     assert browser.execute_script("return document.cookie") == ""  # the script cannot read it
 
-    browser.find_element(By.LINK_TEXT, "orders").click()
+    wait(browser, lambda d: d.find_element(By.LINK_TEXT, "orders").click() or True)  # may redraw
     wait(
         browser,
         lambda d: points(d, "memory") > 0 and d.find_elements(By.CSS_SELECTOR, "#events tbody tr"),
     )
     for chart in ("cpu", "memory", "storage", "connections", "qps"):
         assert points(browser, chart) >= 60, chart  # an hour of samples, one point per 30 s
-    axis = browser.find_elements(By.CSS_SELECTOR, "#chart-memory .tick.y")
-    assert any(t.text.endswith("MiB") for t in axis)
+    assert any(t.endswith("MiB") for t in texts(browser, "#chart-memory .tick.y"))
     assert browser.find_element(By.ID, "chart-lag").get_attribute("hidden")  # no replica
     events = browser.find_element(By.ID, "events").text
     assert "ACTIVE" in events or "active" in events.lower()
