@@ -9,12 +9,17 @@ from strongroom.config import Settings
 from strongroom.store import catalog, migrate, networks
 from strongroom.store.database import Database
 
+# Libraries whose DEBUG records carry raw HTTP headers (tokens, signatures): never below INFO.
+HEADER_TRACING_LOGGERS = ("httpcore", "hpack", "urllib3", "botocore", "boto3", "s3transfer")
+
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s",
     )
+    for name in HEADER_TRACING_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def open_database(settings: Settings) -> Database:
