@@ -4,7 +4,8 @@ dir and free ports in a temp dir; tempauth + s3api, memcached for tempauth's tok
 
 `SwiftServer.start()` cleans up after itself when it fails; `stop()` ends only the processes
 it started (each in its own session, SIGKILLed by the kernel if pytest dies) and removes the
-directory."""
+directory. `swift_server` is a session fixture: import it into a conftest.py to use it there
+(one server per conftest that imports it)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 SWIFT_BIN = Path("/usr/bin")
 MEMCACHED = Path("/usr/bin/memcached")
@@ -265,3 +268,14 @@ def _swift_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in keep}
     env["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
     return env
+
+
+@pytest.fixture(scope="session")
+def swift_server() -> Iterator[SwiftServer]:
+    """A Swift started once for the session (~7-15 s), stopped at its end."""
+    server = SwiftServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -6,7 +6,7 @@ S3 API), started once per session."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,9 @@ from strongroom.drivers.objectstore.fake import FakeObjectStore
 from strongroom.drivers.objectstore.local import LocalObjectStore
 from strongroom.drivers.objectstore.s3 import S3ObjectStore
 from strongroom.drivers.objectstore.swift import SwiftObjectStore
-from tests.support.swift import SwiftServer
+from tests.support.swift import SwiftServer, swift_server
+
+__all__ = ["swift_server"]  # the session fixture, used by every test here
 
 MIB = 1 << 20
 STORES = ["local", "fake", "swift", "s3"]
@@ -31,16 +33,6 @@ class StoreUnderTest:
     store: ObjectStore
     segment_size: int  # the unit a large object is cut into (0: never cut)
     holdings: Callable[[], list[str]]  # every name stored: objects, segments, parts
-
-
-@pytest.fixture(scope="session")
-def swift_server() -> Iterator[SwiftServer]:
-    server = SwiftServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def swift_settings(server: SwiftServer, **overrides: object) -> SwiftStoreSettings:
