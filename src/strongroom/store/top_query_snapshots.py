@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from strongroom.store.models import TopQuerySnapshot
 
+THIN_WINDOW = timedelta(days=1)
+"""How far back past the every-snapshot retention one pass thins."""
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -52,15 +55,17 @@ def apply_retention(session: Session, now: datetime, every_keep: timedelta, keep
     none older; returns how many were deleted."""
     expired = delete(TopQuerySnapshot).where(TopQuerySnapshot.time < now - keep)
     dropped = cast(CursorResult[Any], session.execute(expired)).rowcount
+    # older hours were thinned by earlier passes: each pass reads a day, not the whole week
+    since = _hour(now - every_keep - THIN_WINDOW)
     old = session.execute(
         select(TopQuerySnapshot.instance_id, TopQuerySnapshot.time)
-        .where(TopQuerySnapshot.time < now - every_keep)
+        .where(TopQuerySnapshot.time >= since, TopQuerySnapshot.time < now - every_keep)
         .order_by(TopQuerySnapshot.instance_id, TopQuerySnapshot.time)
     ).all()
     kept: set[tuple[str, datetime]] = set()
     surplus = []
     for instance_id, time in old:
-        hour = (instance_id, time.replace(minute=0, second=0, microsecond=0))
+        hour = (instance_id, _hour(time))
         if hour in kept:
             surplus.append((instance_id, time))
         else:
@@ -69,3 +74,7 @@ def apply_retention(session: Session, now: datetime, every_keep: timedelta, keep
         key = tuple_(TopQuerySnapshot.instance_id, TopQuerySnapshot.time)
         session.execute(delete(TopQuerySnapshot).where(key.in_(surplus)))
     return int(dropped or 0) + len(surplus)
+
+
+def _hour(time: datetime) -> datetime:
+    return time.replace(minute=0, second=0, microsecond=0)
