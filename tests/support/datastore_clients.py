@@ -113,6 +113,8 @@ class DatastoreClient(ABC):
     """What stands for a literal in a normalised statement."""
     agent_words: tuple[str, ...]
     """Words of the agent's own statements (never among the user's top statements)."""
+    backup_tool: str
+    incremental_backups: bool
 
     @contextmanager
     def session(
@@ -165,6 +167,11 @@ class DatastoreClient(ABC):
     @abstractmethod
     def setting(self, session: Session, name: str) -> str:
         """A server setting as a user reads it."""
+
+    @abstractmethod
+    def insert_series(self, first: int, last: int, note: str) -> str:
+        """Insert rows `first`..`last` of `items (id, note, amount)`: note `<note>-<id>`
+        padded with up to 149 `x`, amount id * 1.25."""
 
     @abstractmethod
     def upsert(self) -> str:
@@ -223,6 +230,8 @@ class MariadbClient(DatastoreClient):
         "buffer_reads_total",
     )
     literal_mark = "?"
+    backup_tool = "mariabackup"
+    incremental_backups = True
     agent_words = ("GLOBAL STATUS", "sql_log_off", "INSTRUMENTED", "SELECT ?")
 
     def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
@@ -263,6 +272,12 @@ class MariadbClient(DatastoreClient):
 
     def setting(self, session: Session, name: str) -> str:
         return str(session.one("SHOW GLOBAL VARIABLES LIKE %s", (name,))[1])
+
+    def insert_series(self, first: int, last: int, note: str) -> str:
+        return (
+            f"INSERT INTO items SELECT seq, CONCAT('{note}-', seq, '-', REPEAT('x', seq % 150)),"
+            f" seq * 1.25 FROM seq_{first}_to_{last}"
+        )
 
     def upsert(self) -> str:
         return "REPLACE INTO items VALUES (%s, %s)"
@@ -331,6 +346,8 @@ class PostgresqlClient(DatastoreClient):
         "transaction_id_age",
     )
     literal_mark = "$1"
+    backup_tool = "pg_basebackup"
+    incremental_backups = False
     agent_words = ("pg_stat_database", "pg_stat_activity", "pg_settings", "pg_roles")
 
     def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
@@ -383,6 +400,12 @@ class PostgresqlClient(DatastoreClient):
 
     def setting(self, session: Session, name: str) -> str:
         return str(session.one("SELECT setting FROM pg_settings WHERE name = %s", (name,))[0])
+
+    def insert_series(self, first: int, last: int, note: str) -> str:
+        return (
+            f"INSERT INTO items SELECT g, '{note}-' || g || '-' || repeat('x', g % 150),"
+            f" g * 1.25 FROM generate_series({first}, {last}) g"
+        )
 
     def upsert(self) -> str:
         return (

@@ -1,8 +1,9 @@
-"""Backups through the whole data path with a real mariadbd: the agent streams mariabackup
-out, the control-plane pipeline compresses, encrypts and stores it, and a full plus an
-incremental restore into a fresh agent gives exactly the same rows. A corrupted backup is
-refused before a byte reaches the agent, and a cut or unterminated restore body is refused by
-the agent; either way the target's data dir is never touched."""
+"""Backups through the whole data path with a real engine of each datastore: the agent
+streams the engine's backup tool out (mariabackup, pg_basebackup), the control-plane pipeline
+compresses, encrypts and stores it, and a restore into a fresh agent (full plus incremental
+where the engine has incrementals) gives exactly the same rows. A corrupted backup is refused
+before a byte reaches the agent, and a cut or unterminated restore body is refused by the
+agent; either way the target's data dir is never touched."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pymysql
 import pytest
 from agent_e2e_harness import Agent, Pki, launch_agent, prepared_agent, processes_mentioning
 
@@ -30,6 +30,7 @@ from strongroom.drivers.guest.backup_stream import restore_body
 from strongroom.drivers.guest.http import client_ssl_context
 from strongroom.drivers.objectstore.local import LocalObjectStore
 from strongroom.keyring import Keyring
+from tests.support.datastore_clients import DatastoreClient
 
 pytestmark = pytest.mark.e2e
 
@@ -44,18 +45,23 @@ class Chain:
     store: LocalObjectStore
     keys: BackupKeys
     full: StoredBackup
-    incremental: StoredBackup
+    incremental: StoredBackup | None
+    """None for an engine without incrementals."""
     rows: list[tuple[object, ...]]
+    """The rows as of the last backup of the chain."""
 
+    @property
+    def last(self) -> StoredBackup:
+        return self.incremental or self.full
 
-def connect(agent: Agent) -> pymysql.connections.Connection:
-    return agent.login("alice", PASSWORD, "shop")
+    @property
+    def backups(self) -> list[StoredBackup]:
+        return [self.full] + ([self.incremental] if self.incremental else [])
 
 
 def rows_of(agent: Agent) -> list[tuple[object, ...]]:
-    with connect(agent) as conn, conn.cursor() as cur:
-        cur.execute("SELECT id, note, amount FROM items ORDER BY id")
-        return list(cur.fetchall())
+    with agent.session("alice", PASSWORD, "shop") as session:
+        return session.query("SELECT id, note, amount FROM items ORDER BY id")
 
 
 def take_backup(
@@ -67,9 +73,9 @@ def take_backup(
     with agent.client(timeout=60).backup(request) as download:
         chunks = download.chunks()
         first = next(chunks)
-        with connect(agent) as conn, conn.cursor() as cur:  # the instance serves meanwhile
-            cur.execute("INSERT INTO items VALUES (0, 'during the backup', 0)")
-            cur.execute("DELETE FROM items WHERE id = 0")
+        with agent.session("alice", PASSWORD, "shop") as session:  # it serves meanwhile
+            session.query("INSERT INTO items VALUES (0, 'during the backup', 0)")
+            session.query("DELETE FROM items WHERE id = 0")
         stored, trailer = store_backup(
             BackupSource(itertools.chain([first], chunks), download.trailer),
             store,
@@ -84,39 +90,36 @@ def take_backup(
 
 
 @pytest.fixture(scope="module")
-def chain(agents: dict[str, Agent], e2e_root: Path, pki: Pki) -> Chain:
+def chain(agents: dict[str, Agent], e2e_root: Path, pki: Pki, datastore: DatastoreClient) -> Chain:
     request = PrepareRequest(
         listen_address="127.0.0.1",
         databases=[DatabaseSpec(name="shop")],
         users=[UserSpec(name="alice", password=PASSWORD, databases=["shop"])],
     )
-    source = prepared_agent(agents, e2e_root, pki, "inst-backup-src", request)
+    source = prepared_agent(agents, e2e_root, pki, "inst-backup-src", request, datastore)
+    prefix = f"{datastore.name}/inst-backup-src"
     store = LocalObjectStore(e2e_root / "objects")
     keys = BackupKeys(Keyring(e2e_root / "control-state"))
-    with connect(source) as conn, conn.cursor() as cur:
-        cur.execute(
+    with source.session("alice", PASSWORD, "shop") as session:
+        session.query(
             "CREATE TABLE items (id INT PRIMARY KEY, note VARCHAR(200), amount DECIMAL(12,2))"
         )
-        cur.execute(
-            "INSERT INTO items SELECT seq, CONCAT('row-', seq, '-', REPEAT('x', seq % 150)),"
-            f" seq * 1.25 FROM seq_1_to_{ROWS_FULL}"
-        )
-    full, trailer = take_backup(source, store, keys, "inst-backup-src/full", None)
-    with connect(source) as conn, conn.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO items SELECT seq, CONCAT('later-', seq), seq FROM "
-            f"seq_{ROWS_FULL + 1}_to_{ROWS_FULL + ROWS_MORE}"
-        )
-        cur.execute("UPDATE items SET note = 'changed' WHERE id % 97 = 0")
-        cur.execute("DELETE FROM items WHERE id % 101 = 0")
-    incremental, _ = take_backup(source, store, keys, "inst-backup-src/incr", trailer.checkpoint)
+        session.query(datastore.insert_series(1, ROWS_FULL, "row"))
+    full, trailer = take_backup(source, store, keys, f"{prefix}/full", None)
+    if not datastore.incremental_backups:
+        return Chain(source, store, keys, full, None, rows_of(source))
+    with source.session("alice", PASSWORD, "shop") as session:
+        session.query(datastore.insert_series(ROWS_FULL + 1, ROWS_FULL + ROWS_MORE, "later"))
+        session.query("UPDATE items SET note = 'changed' WHERE id % 97 = 0")
+        session.query("DELETE FROM items WHERE id % 101 = 0")
+    incremental, _ = take_backup(source, store, keys, f"{prefix}/incr", trailer.checkpoint)
     return Chain(source, store, keys, full, incremental, rows_of(source))
 
 
 @pytest.fixture(scope="module")
-def blank(agents: dict[str, Agent], e2e_root: Path, pki: Pki) -> Agent:
+def blank(agents: dict[str, Agent], e2e_root: Path, pki: Pki, datastore: DatastoreClient) -> Agent:
     """A fresh agent, never prepared: the target that refused restores must leave as is."""
-    return launch_agent(agents, e2e_root, pki, "inst-backup-bad")
+    return launch_agent(agents, e2e_root, pki, "inst-backup-bad", datastore)
 
 
 def staged_or_restored(agent: Agent) -> list[str]:
@@ -124,35 +127,36 @@ def staged_or_restored(agent: Agent) -> list[str]:
 
 
 def test_full_plus_incremental_restores_exactly(
-    chain: Chain, agents: dict[str, Agent], e2e_root: Path, pki: Pki
+    chain: Chain, agents: dict[str, Agent], e2e_root: Path, pki: Pki, datastore: DatastoreClient
 ) -> None:
-    target = launch_agent(agents, e2e_root, pki, "inst-backup-dst")
+    target = launch_agent(agents, e2e_root, pki, "inst-backup-dst", datastore)
     client = target.client(timeout=60)
     started = time.monotonic()
-    parts = open_chain(chain.store, [chain.full, chain.incremental], chain.keys)
-    kinds = [BackupKind.FULL, BackupKind.INCREMENTAL]
+    parts = open_chain(chain.store, chain.backups, chain.keys)
+    kinds = [BackupKind.FULL, BackupKind.INCREMENTAL][: len(chain.backups)]
     client.wait_operation(client.restore(list(zip(kinds, parts, strict=True))), timeout=120)
-    print(f"\nrestore full + incremental: {time.monotonic() - started:.2f}s")
+    print(f"\n{datastore.name} restore of {len(kinds)} part(s): {time.monotonic() - started:.2f}s")
     assert client.status().engine_state is EngineState.RUNNING
     restored = rows_of(target)
-    assert len(restored) == ROWS_FULL + ROWS_MORE - (ROWS_FULL + ROWS_MORE) // 101
+    if chain.incremental:
+        assert len(restored) == ROWS_FULL + ROWS_MORE - (ROWS_FULL + ROWS_MORE) // 101
+    else:
+        assert len(restored) == ROWS_FULL
     assert restored == chain.rows
     assert not (target.data_dir / "restore-staging").exists()
-    assert (target.data_dir / "mysql").stat().st_uid != 0  # chowned to the server's user
+    assert target.engine_data_dir.stat().st_uid != 0  # chowned to the server's user
 
 
 def test_a_corrupted_backup_is_refused_before_the_agent_sees_it(chain: Chain, blank: Agent) -> None:
     target = blank
     before = staged_or_restored(target)
-    path = chain.store.directory / chain.incremental.key
+    path = chain.store.directory / chain.last.key
     damaged = bytearray(path.read_bytes())
     damaged[len(damaged) // 3] ^= 0x40
-    chain.store.put("inst-backup-src/incr-damaged", [bytes(damaged)])
-    bad = StoredBackup(
-        "inst-backup-src/incr-damaged", chain.incremental.size, chain.incremental.sha256
-    )
+    chain.store.put(f"{chain.last.key}-damaged", [bytes(damaged)])
+    bad = StoredBackup(f"{chain.last.key}-damaged", chain.last.size, chain.last.sha256)
     with pytest.raises(BackupCorrupted):
-        open_chain(chain.store, [chain.full, bad], chain.keys)
+        open_chain(chain.store, [*chain.backups[:-1], bad], chain.keys)
     assert staged_or_restored(target) == before
     assert target.client().status().engine_state is EngineState.STOPPED
 
@@ -220,8 +224,9 @@ def test_a_backup_abandoned_by_the_control_plane_stops_and_frees_the_agent(chain
     with agent.client(timeout=60).backup(BackupRequest()) as download:
         next(download.chunks())
     deadline = time.monotonic() + 20
+    tool = agent.datastore.backup_tool
     while time.monotonic() < deadline:
-        tools = [p for p in processes_mentioning("mariabackup") if str(agent.root) in p[1]]
+        tools = [p for p in processes_mentioning(tool) if str(agent.root) in p[1]]
         if not tools and not list((agent.data_dir / "tmp").glob("backup-*")):
             break
         time.sleep(0.2)
@@ -235,7 +240,7 @@ def test_a_broken_chain_fails_the_restore_and_leaves_nothing(chain: Chain, blank
     target = blank
     before = staged_or_restored(target)
     client = target.client(timeout=60)
-    parts = open_chain(chain.store, [chain.incremental, chain.full], chain.keys)
+    parts = open_chain(chain.store, [chain.last, chain.full], chain.keys)  # no full first
     kinds = [BackupKind.FULL, BackupKind.INCREMENTAL]
     operation = client.restore(list(zip(kinds, parts, strict=True)))
     with pytest.raises(InfrastructureError, match="not a full backup"):

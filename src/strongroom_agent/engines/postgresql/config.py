@@ -33,6 +33,8 @@ class Layout:
     pidfile: Path
     log_dir: Path
     staging: Path
+    tmpdir: Path
+    """Scratch space of backups, on the volume."""
 
     @property
     def server_log(self) -> Path:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 from strongroom.contracts.agent import EngineHealth, EngineState, PrepareRequest
-from strongroom.contracts.errors import Conflict
+from strongroom.contracts.backups import BackupKind
+from strongroom.contracts.errors import Conflict, InfrastructureError
 from strongroom.contracts.metrics import EngineMetrics, QueryDigest
+from strongroom_agent.engines.backup import BackupStream
 from strongroom_agent.engines.base import EngineEnvironment
 from strongroom_agent.engines.intent import EngineIntent, load_intent, save_intent
 from strongroom_agent.engines.postgresql import (
+    backup,
     config,
     databases,
     lifecycle,
@@ -20,6 +24,7 @@ from strongroom_agent.engines.postgresql import (
     metrics,
     names,
     parameters,
+    restore,
     sql,
     users,
 )
@@ -44,7 +49,8 @@ class PostgresqlEngine(PostgresqlAdministration):
             socket_dir=private_run,
             pidfile=private_run / "postgres.pid",
             log_dir=env.log_dir / "postgresql",
-            staging=env.data_dir / "postgresql.restore",
+            staging=env.data_dir / "restore-staging",
+            tmpdir=env.data_dir / "tmp",
         )
         self.intent_path = env.data_dir / "strongroom-engine.json"
         self.os_user = env.os_user or self.default_os_user
@@ -142,6 +148,34 @@ class PostgresqlEngine(PostgresqlAdministration):
     def top_queries(self, limit: int) -> list[QueryDigest]:
         """pg_stat_statements by total execution time."""
         return metrics.top_queries(self.layout.socket_dir, self.port(), limit)
+
+    def backup_stream(self, kind: BackupKind, parent_checkpoint: str | None) -> BackupStream:
+        """`pg_basebackup` of the running server as one tar stream (see `backup`)."""
+        backup.check_kind(kind, parent_checkpoint)
+        if lifecycle.find_pid(self.layout) is None:
+            raise Conflict("the database server is not running")
+        return backup.BaseBackupStream(self.layout, self.port())
+
+    def stage_restore(self, parts: Iterable[Iterator[bytes]]) -> None:
+        """Unpack each part's tar into the staging dir (see `restore`)."""
+        count = restore.stage(self.layout, parts)
+        log.info("staged a restore of %d part(s)", count)
+
+    def finish_restore(self) -> None:
+        """Move the staged base backup into place, then start with the agent's address and
+        port (or those of an earlier intent), recovering to the backup's end, and check that
+        the server answers."""
+        restore.finish(self.layout, self.os_user)
+        intent = load_intent(self.intent_path) or EngineIntent(
+            listen_address=self.env.listen_address, port=self.env.port or self.default_port
+        )
+        lifecycle.ensure_directories(self.layout, self.os_user)
+        save_intent(self.intent_path, intent.with_running(True))
+        self._converge(intent)
+        health = self.health()
+        if not health.healthy:
+            raise InfrastructureError("the restored server does not answer", detail=health.detail)
+        log.info("restored data started (%s)", health.version)
 
     # Files and convergence ---------------------------------------------------------------
 
