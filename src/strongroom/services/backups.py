@@ -140,13 +140,8 @@ class BackupService:
             if parent.status != backups.COMPLETED:
                 raise BadRequest(f"Backup {parent.id} is {parent.status}, not COMPLETED.")
             return parent
-        if req.incremental:
-            parent = backups.latest_completed(s, instance.id)
-            if parent is None:
-                raise BadRequest(
-                    f"Instance {instance.id} has no COMPLETED backup to base an incremental on."
-                )
-            return parent
+        if req.incremental:  # as Trove: a full when there is nothing to build on yet
+            return backups.latest_completed(s, instance.id)
         return None
 
     def page(

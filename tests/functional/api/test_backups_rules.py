@@ -58,7 +58,6 @@ def test_bad_requests_write_nothing(plane: ControlPlane) -> None:
         ({"backup": {"name": "b" * 256, "instance": source}}, 400),
         ({"backup": {"name": 7, "instance": source}}, 400),
         ({"backup": {"name": "b", "instance": source, "incremental": 2}}, 400),
-        ({"backup": {"name": "b", "instance": source, "incremental": 1}}, 400),  # no parent
         ({"backup": {"name": "b", "instance": "nope"}}, 404),
         ({"backup": {"name": "b", "instance": foreign}}, 404),
         ({"backup": {"name": "b", "instance": source, "parent_id": "nope"}}, 404),
