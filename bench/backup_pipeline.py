@@ -3,10 +3,12 @@ with the raw tools on the same database in the same run:
 
     raw backup:  mariabackup --backup --stream=xbstream | zstd -1 -T2 > file
     raw restore: zstd -d | mbstream -x, --prepare (+ --incremental-dir), --move-back
-    pipeline:    agent stream -> zstd -> AES-256-GCM -> sha256 -> local object store, and back
+    pipeline:    agent stream -> zstd -> AES-256-GCM -> sha256 -> object store, and back
                  (restore includes the verification pass, the chown and the server start)
 
-Run as root from the repository: `.venv/bin/python -m bench.backup_pipeline --mib 200`.
+Run as root from the repository: `.venv/bin/python -m bench.backup_pipeline --mib 200`;
+`--store swift` or `--store s3` puts the backups into a throwaway Swift on loopback (its Swift
+or its S3 API) instead of the local store.
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.backup_stores import loopback_stores
 from strongroom.backups.keys import BackupKeys
 from strongroom.backups.stream_pipeline import BackupSource, StoredBackup, open_chain, store_backup
 from strongroom.contracts.agent import DatabaseSpec, PrepareRequest, UserSpec
 from strongroom.contracts.backups import BackupKind, BackupRequest
+from strongroom.drivers.objectstore.base import ObjectStore
 from strongroom.drivers.objectstore.local import LocalObjectStore
 from strongroom.keyring import Keyring
 from strongroom.pki import CertificateAuthority
 from tests.e2e.agent.agent_e2e_harness import Agent, Pki, free_port
+from tests.support.swift import SwiftServer
 
 PASSWORD = "Bench-pass-1234"
 ROW_BYTES = 230  # on disk, with InnoDB overhead, per generated row
@@ -110,7 +115,7 @@ def raw_restore(work: Path, files: list[Path]) -> float:
 
 
 def pipeline_backup(
-    agent: Agent, store: LocalObjectStore, keys: BackupKeys, key: str, parent: str | None
+    agent: Agent, store: ObjectStore, keys: BackupKeys, key: str, parent: str | None
 ) -> tuple[float, StoredBackup, str, int]:
     kind = BackupKind.INCREMENTAL if parent else BackupKind.FULL
     started = time.monotonic()
@@ -128,7 +133,7 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def run(mib: int, root: Path) -> None:
+def run(mib: int, root: Path, store: ObjectStore) -> None:
     ca = CertificateAuthority.load_or_create(root / "pki" / "ca")
     pki = Pki(root / "pki", ca, ca.ensure_client_certificate(root / "pki" / "cp"))
     source = start_agent(root, pki, "bench-src", prepare=True)
@@ -137,7 +142,6 @@ def run(mib: int, root: Path) -> None:
         started = time.monotonic()
         rows = load(source, mib)
         print(f"loaded {rows} rows (~{mib} MiB) in {time.monotonic() - started:.1f}s")
-        store = LocalObjectStore(root / "objects")
         keys = BackupKeys(Keyring(root / "state"))
         raw = root / "raw"
         raw.mkdir()
@@ -185,12 +189,20 @@ def report(lines: list[tuple[str, float, float, int, int]], raw: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--mib", type=int, default=200, help="database size to generate")
+    parser.add_argument("--store", choices=["local", "swift", "s3"], default="local")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="strongroom-bench-backup-", dir="/tmp"))
     root.chmod(0o755)
+    swift = SwiftServer() if args.store != "local" else None
     try:
-        run(args.mib, root)
+        store: ObjectStore = LocalObjectStore(root / "objects")
+        if swift is not None:
+            swift.start()
+            store = loopback_stores(swift, root, segment_mib=64)[args.store]
+        run(args.mib, root, store)
     finally:
+        if swift is not None:
+            swift.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
