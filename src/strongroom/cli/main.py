@@ -1,4 +1,5 @@
-"""`strongroom`: the operator's CLI (up, config, db, flavor, identity, policy, instance)."""
+"""`strongroom`: the operator's CLI (up, config, db, flavor, identity, policy, instance,
+backup)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from strongroom.cli.backups import add_backup_commands
 from strongroom.cli.common import add_config_argument, settings_or_exit
 from strongroom.cli.mgmt import add_mgmt_commands
 from strongroom.cli.policy import add_policy_commands
@@ -73,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     add_identity_commands(sub, _loader)
     add_policy_commands(sub)
     add_mgmt_commands(sub)
+    add_backup_commands(sub)
     return parser
 
 
