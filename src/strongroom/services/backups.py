@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.config import Settings
@@ -15,11 +16,11 @@ from strongroom.contracts.errors import BadRequest, Conflict, Forbidden, NotFoun
 from strongroom.domain.instance_status import Status
 from strongroom.identity.context import RequestContext
 from strongroom.jobs import kinds
-from strongroom.jobs.queue import JobQueue
+from strongroom.jobs.queue import UNFINISHED, JobQueue
 from strongroom.services.scope import check_write, visible_instance
-from strongroom.store import accounts, backups, quotas
+from strongroom.store import accounts, backups, instances, quotas
 from strongroom.store.database import Database, utcnow
-from strongroom.store.models import Backup, Instance
+from strongroom.store.models import Backup, Instance, Job
 
 # An instance in these statuses has a running engine whose data can be streamed.
 BACKUP_READY = frozenset({Status.ACTIVE, Status.RESTART_REQUIRED})
@@ -125,6 +126,8 @@ class BackupService:
             updated_at=now,
         )
         s.add(row)
+        what = f"backup {name!r} requested ({row.kind})"
+        instances.record_event(s, instance, "backup", what)
         payload = {"backup_id": row.id, "then_delete_instance": then_delete_instance}
         self.queue.enqueue(s, kinds.CREATE_BACKUP, instance.id, payload=payload)
         s.flush()
@@ -180,6 +183,8 @@ class BackupService:
                 raise Conflict(
                     f"Backup {backup_id} has incremental backups based on it; delete them first."
                 )
+            if _restoring_from(s, backup_id):
+                raise Conflict(f"Backup {backup_id} is being restored into a new instance.")
             backups.set_status(row, backups.DELETING)
             self.queue.enqueue(s, kinds.DELETE_BACKUP, row.id, payload={"backup_id": row.id})
 
@@ -200,6 +205,14 @@ def restore_source(s: Session, ctx: RequestContext, backup_id: str) -> RestoreSo
         datastore_version=row.datastore_version,
         accounts=dict(row.accounts or {}),
     )
+
+
+def _restoring_from(s: Session, backup_id: str) -> bool:
+    """Whether an instance create that restores `backup_id` has not finished yet."""
+    query = select(Job.payload).where(
+        Job.workflow == kinds.CREATE_INSTANCE, Job.state.in_(UNFINISHED)
+    )
+    return any(backup_id in (p or {}).get("restore_chain", []) for p in s.scalars(query))
 
 
 def _visible(s: Session, ctx: RequestContext, backup_id: str) -> Backup:

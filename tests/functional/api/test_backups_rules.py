@@ -176,6 +176,11 @@ def test_restore_refusals(plane: ControlPlane) -> None:
         assert r.status_code == status and words in r.text, (body, r.text)
     listed = plane.client.get(url, headers=demo.headers()).json()["instances"]
     assert len(listed) == 1
+    # No worker: the restore stays queued, and its backup cannot be deleted meanwhile.
+    r = plane.client.post(url, json=restore_body(backup_id), headers=demo.headers())
+    assert r.status_code == 200, r.text
+    r = plane.client.delete(plane.url(demo, f"backups/{backup_id}"), headers=demo.headers())
+    assert r.status_code == 409 and "being restored" in r.text
 
 
 def test_corrupted_object_fails_the_restore(plane: ControlPlane) -> None:
