@@ -132,6 +132,32 @@ def test_a_revoked_token_is_refused_once_the_cache_expires(
     assert plane.client.get(url, headers=alice).status_code == 401
 
 
+def test_console_login_at_keystone_and_logout_revokes(
+    plane: ControlPlane, people: dict[str, Any]
+) -> None:
+    """The console logs in at Keystone server-side; its logout revokes the token there."""
+    origin = {"Origin": "http://testserver"}  # the TestClient's own site
+    client = plane.client
+    body = {"user": "alice", "password": "wrong-password", "project": "shop"}
+    r = client.post("/console/login", json=body, headers=origin)
+    assert r.status_code == 401 and "set-cookie" not in r.headers
+
+    body["password"] = people["passwords"]["alice"]
+    r = client.post("/console/login", json=body, headers=origin)
+    assert r.status_code == 200, r.text
+    session = r.json()["session"]
+    assert session["project_name"] == "shop" and "member" in session["roles"]
+    token = client.cookies["strongroom_console"]
+    r = client.get(f"/console/api/v1.0/{session['project_id']}/instances")
+    assert r.status_code == 200
+
+    assert client.post("/console/logout", headers=origin).status_code == 204
+    assert "strongroom_console" not in client.cookies
+    time.sleep(CACHE_SECONDS + 0.2)  # the validation cache forgets it
+    client.cookies.set("strongroom_console", token, path="/console")
+    assert client.get("/console/api/session").status_code == 401, "revoked at Keystone"
+
+
 def test_an_unreachable_keystone_is_a_503_not_a_401(tmp_path: Path, people: dict[str, Any]) -> None:
     service = KeystoneSettings(
         auth_url="http://127.0.0.1:9/v3",  # discard port: nothing listens
