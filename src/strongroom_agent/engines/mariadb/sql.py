@@ -40,6 +40,7 @@ def connect(socket: Path) -> Iterator[Connection]:
         read_timeout=60,
         write_timeout=60,
         charset="utf8mb4",
+        ssl_disabled=True,  # a unix socket: without it PyMySQL loads the CA bundle each time
     )
     try:
         with conn.cursor() as cur:
