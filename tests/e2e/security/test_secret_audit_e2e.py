@@ -2,7 +2,8 @@
 password, root enabled, a password changed, access updated; then every file of the run
 (control-plane log, agent and engine logs, sandbox files, the control DB and its WAL), every
 event, every API response and every job record is searched for each secret, plain and
-base64/url-encoded. Only the root-enable response may carry root's password."""
+base64/url-encoded; the caller's API token too. Only the root-enable response may carry
+root's password."""
 
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ def test_no_secret_in_any_log_event_response_or_job(
     found_secrets = {
         "user password": "Us3r+pw/" + secrets.token_urlsafe(12),
         "changed password": "Ch4nged+pw/" + secrets.token_urlsafe(12),
+        "API token": demo.token,
     }
     api = Recorder(plane, demo)
     body = {
