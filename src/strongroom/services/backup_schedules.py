@@ -60,7 +60,7 @@ class BackupScheduleService:
             visible_instance(s, ctx, instance_id)
             row = s.get(BackupSchedule, instance_id)
             if row is None:
-                raise NotFound(f"Instance {instance_id} has no backup schedule.")
+                raise NotFound("The instance has no backup schedule.")
             return _view(row)
 
     def put(self, ctx: RequestContext, instance_id: str, req: ScheduleRequest) -> ScheduleView:
@@ -93,7 +93,7 @@ class BackupScheduleService:
             instance = visible_instance(s, ctx, instance_id)
             row = s.get(BackupSchedule, instance_id)
             if row is None:
-                raise NotFound(f"Instance {instance_id} has no backup schedule.")
+                raise NotFound("The instance has no backup schedule.")
             s.delete(row)
             instances.record_event(s, instance, "backup schedule", "backup schedule removed")
 

@@ -43,6 +43,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", f"{I}/metrics"): READ,
     ("GET", f"{I}/top-queries"): READ,
     ("GET", f"{I}/backups"): READ,
+    ("GET", f"{I}/backup-schedule"): READ,
+    ("PUT", f"{I}/backup-schedule"): WRITE,
+    ("DELETE", f"{I}/backup-schedule"): WRITE,
     ("GET", f"{I}/databases"): READ,
     ("POST", f"{I}/databases"): WRITE,
     ("DELETE", f"{I}/databases/{{name}}"): WRITE,
@@ -131,6 +134,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", C): {"configuration": {"values": {"max_connections": 210}}},
     ("PATCH", C): {"configuration": {"values": {"max_connections": 220}}},
     ("POST", f"{P}/backups"): {"backup": {"name": "more", "instance": "{instance_id}"}},
+    ("PUT", f"{I}/backup-schedule"): {"backup_schedule": {"every_hours": 6}},
     ("POST", f"{P}/mgmt/instances/{{instance_id}}/action"): {"reset_status": {}},
     ("PUT", f"{P}/mgmt/quotas/{{target}}"): {"quotas": {"instances": 10}},
 }
