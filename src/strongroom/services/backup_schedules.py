@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.config import Settings
 from strongroom.contracts.errors import BadRequest, NotFound, StrongroomError
+from strongroom.drivers.objectstore.registry import open_object_store
 from strongroom.identity.context import RequestContext
 from strongroom.jobs import kinds
 from strongroom.jobs.queue import JobQueue
@@ -28,6 +31,17 @@ log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 30.0  # how often the worker looks for due schedules and expired chains
 FAILED_KEPT = timedelta(days=1)  # a FAILED scheduled backup is dropped after this
+SWEEP_SECONDS = 3600.0  # how often the store is asked to drop what interrupted puts left
+
+
+@runtime_checkable
+class OrphanSweeper(Protocol):
+    """A store that can remove the leftovers of puts interrupted long ago (segments,
+    unfinished uploads, partial files) that no object names."""
+
+    def sweep_orphans(self, idle_seconds: float = ...) -> int: ...
+
+
 _DAILY_AT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -112,9 +126,11 @@ class BackupScheduler:
     several workers may run it: each schedule row is taken under a row lock)."""
 
     def __init__(self, settings: Settings, db: Database, queue: JobQueue) -> None:
+        self.settings = settings
         self.db = db
         self.queue = queue
         self.backups = BackupService(settings, db, queue)
+        self._swept_at = 0.0
 
     def run(self, now: datetime | None = None) -> None:
         now = now or utcnow()
@@ -126,6 +142,18 @@ class BackupScheduler:
                 self._expire(instance_id, now)
             except Exception:  # one schedule never stops the others
                 log.exception("backup schedule of instance %s failed", instance_id)
+        self.sweep_store()
+
+    def sweep_store(self) -> None:
+        """Now and then, let the store drop what puts of killed workers left behind."""
+        if time.monotonic() - self._swept_at < SWEEP_SECONDS:
+            return
+        self._swept_at = time.monotonic()
+        store = open_object_store(self.settings)
+        if isinstance(store, OrphanSweeper):
+            removed = store.sweep_orphans(SWEEP_SECONDS)
+            if removed:
+                log.info("backup store: removed %d leftover(s) of interrupted puts", removed)
 
     def _take_if_due(self, instance_id: str, now: datetime) -> None:
         with self.db.write() as s:
