@@ -236,6 +236,9 @@ class SwiftStoreSettings(Section):
         description="Bytes per segment of a large object (1 MiB to 5 GiB).",
     )
     timeout_seconds: float = Field(60.0, gt=0, description="Timeout of each call to Swift.")
+    ca_file: Path | None = Field(
+        None, description="CA bundle that signs the endpoint's TLS certificate; None: the system's."
+    )
 
 
 class S3StoreSettings(Section):
@@ -257,6 +260,9 @@ class S3StoreSettings(Section):
         description="Bytes per part of a multipart upload (5 MiB to 5 GiB).",
     )
     timeout_seconds: float = Field(60.0, gt=0, description="Timeout of each call to S3.")
+    ca_file: Path | None = Field(
+        None, description="CA bundle that signs the endpoint's TLS certificate; None: the system's."
+    )
 
 
 class BackupSettings(Section):
