@@ -15,6 +15,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -128,8 +129,10 @@ class SwiftServer:
     """Swift API at `auth_url` (tempauth v1: `user` / `key`), S3 API at `endpoint_url`
     (access key `user`, secret `key`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
+        self.tls = tls
         self.root = Path(tempfile.mkdtemp(prefix="srtest-swift-"))
+        self.ca_file: Path | None = self.root / "tls" / "ca.crt" if tls else None
         self.ports = {k: _free_port() for k in ("proxy", "account", "container", "object")}
         self.memcached_port = _free_port()
         self.user = f"{ACCOUNT}:{USER}"
@@ -138,7 +141,15 @@ class SwiftServer:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['proxy']}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.ports['proxy']}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an HTTP client needs to trust this server (its private CA when it has TLS)."""
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(timeout=10, verify=self.verify)
 
     @property
     def auth_url(self) -> str:
@@ -190,8 +201,11 @@ class SwiftServer:
             (etc / f"{kind}-server.conf").write_text(text)
         self._rings()
         account, user = self.user.split(":")
+        proxy = PROXY
+        if self.tls:
+            proxy = proxy.replace("[pipeline:main]", self._certificate() + "[pipeline:main]", 1)
         (etc / "proxy-server.conf").write_text(
-            PROXY.format(
+            proxy.format(
                 port=self.ports["proxy"],
                 account=account,
                 swift_user=user,
@@ -200,6 +214,17 @@ class SwiftServer:
                 **common,
             )
         )
+
+    def _certificate(self) -> str:
+        """A private CA and a certificate for 127.0.0.1; the proxy's TLS options."""
+        from strongroom.pki import CertificateAuthority
+
+        tls = self.root / "tls"
+        ca = CertificateAuthority.load_or_create(tls / "authority")
+        assert self.ca_file is not None
+        self.ca_file.write_bytes(ca.cert_pem)
+        paths = ca.issue_server_certificate("swift", "127.0.0.1").write(tls, "proxy")
+        return f"cert_file = {paths.cert}\nkey_file = {paths.key}\n"
 
     def _rings(self) -> None:
         """One device per ring, one replica; built by one run of Debian's Python (what
@@ -237,18 +262,18 @@ class SwiftServer:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         headers = {"X-Auth-User": self.user, "X-Auth-Key": self.key}
+        http = self.client()
         while time.monotonic() < deadline:
             for proc in self.processes:
                 if proc.poll() is not None:
                     logs = {k: self.log(k)[-1500:] for k in (*self.ports, "memcached")}
                     raise AssertionError(f"a Swift process exited: {proc.args}: {logs}")
             with contextlib.suppress(httpx.HTTPError):
-                auth = httpx.get(self.auth_url, headers=headers, timeout=5)
+                auth = http.get(self.auth_url, headers=headers)
                 if auth.status_code == 200:
-                    account = httpx.head(
+                    account = http.head(
                         auth.headers["X-Storage-Url"],
                         headers={"X-Auth-Token": auth.headers["X-Auth-Token"]},
-                        timeout=5,
                     )
                     if account.status_code in (200, 204):
                         return
@@ -273,7 +298,7 @@ def _swift_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def swift_server() -> Iterator[SwiftServer]:
     """A Swift started once for the session (~7-15 s), stopped at its end."""
-    server = SwiftServer()
+    server = SwiftServer(tls=True)  # clients trust it through `ca_file`, as for a private cloud
     server.start()
     try:
         yield server

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from strongroom.config.settings import S3StoreSettings, SwiftStoreSettings
@@ -44,6 +43,7 @@ def swift_settings(server: SwiftServer, **overrides: object) -> SwiftStoreSettin
         "container": f"t{uuid.uuid4().hex[:12]}",
         "segment_size": MIB,
         "timeout_seconds": 30,
+        "ca_file": server.ca_file,
     }
     return SwiftStoreSettings.model_validate({**values, **overrides})
 
@@ -56,19 +56,21 @@ def s3_settings(server: SwiftServer, **overrides: object) -> S3StoreSettings:
         "bucket": f"t{uuid.uuid4().hex[:12]}",
         "part_size": 5 * MIB,
         "timeout_seconds": 30,
+        "ca_file": server.ca_file,
     }
     return S3StoreSettings.model_validate({**values, **overrides})
 
 
 def swift_names(server: SwiftServer, container: str) -> list[str]:
     """Names in a container, read with the Swift API (none if it does not exist)."""
-    auth = httpx.get(
-        server.auth_url, headers={"X-Auth-User": server.user, "X-Auth-Key": server.key}
-    )
-    url = f"{auth.headers['X-Storage-Url']}/{container}"
-    listing = httpx.get(
-        url, params={"format": "json"}, headers={"X-Auth-Token": auth.headers["X-Auth-Token"]}
-    )
+    with server.client() as http:
+        auth = http.get(
+            server.auth_url, headers={"X-Auth-User": server.user, "X-Auth-Key": server.key}
+        )
+        url = f"{auth.headers['X-Storage-Url']}/{container}"
+        listing = http.get(
+            url, params={"format": "json"}, headers={"X-Auth-Token": auth.headers["X-Auth-Token"]}
+        )
     if listing.status_code == 404:
         return []
     assert listing.status_code in (200, 204), listing.text

@@ -171,8 +171,8 @@ class LostManifestAnswer(httpx.BaseTransport):
     """Sends every request to Swift, but loses Swift's answer to the manifest PUT (as a
     timeout would): the manifest is stored, the store does not know it."""
 
-    def __init__(self) -> None:
-        self.network = httpx.HTTPTransport()
+    def __init__(self, server: SwiftServer) -> None:
+        self.network = httpx.HTTPTransport(verify=server.verify)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.network.handle_request(request)
@@ -186,9 +186,25 @@ def test_swift_put_whose_manifest_answer_is_lost_leaves_nothing(
     swift_server: SwiftServer,
 ) -> None:
     settings = swift_settings(swift_server)
-    store = SwiftObjectStore(settings, client=httpx.Client(transport=LostManifestAnswer()))
+    store = SwiftObjectStore(
+        settings, client=httpx.Client(transport=LostManifestAnswer(swift_server))
+    )
     with pytest.raises(InfrastructureError, match="broke off"):
         store.put("inst-1/b", [os.urandom(MIB + 1)])
     assert not SwiftObjectStore(settings).exists("inst-1/b")
     assert swift_names(swift_server, store.container) == []
     assert swift_names(swift_server, store.segments_container) == []
+
+
+@pytest.mark.parametrize("kind", ["swift", "s3"])
+def test_untrusted_certificate_is_refused(swift_server: SwiftServer, kind: str) -> None:
+    """The loopback Swift speaks TLS with a private CA: without `ca_file` it is not trusted."""
+    assert swift_server.endpoint_url.startswith("https://")
+    store = (
+        SwiftObjectStore(swift_settings(swift_server, ca_file=None))
+        if kind == "swift"
+        else S3ObjectStore(s3_settings(swift_server, ca_file=None))
+    )
+    with pytest.raises(InfrastructureError) as caught:
+        store.put("inst-1/b", [b"x"])
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value.detail)

@@ -39,7 +39,7 @@ class KeystoneStandIn(httpx.BaseTransport):
 
     def __init__(self, swift: SwiftServer) -> None:
         self.swift = swift
-        self.network = httpx.HTTPTransport()
+        self.network = httpx.HTTPTransport(verify=swift.verify)
         self.auth_bodies: list[dict[str, object]] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -56,10 +56,11 @@ class KeystoneStandIn(httpx.BaseTransport):
         )
 
     def _swift_token(self) -> str:
-        answer = httpx.get(
-            self.swift.auth_url,
-            headers={"X-Auth-User": self.swift.user, "X-Auth-Key": self.swift.key},
-        )
+        with self.swift.client() as http:
+            answer = http.get(
+                self.swift.auth_url,
+                headers={"X-Auth-User": self.swift.user, "X-Auth-Key": self.swift.key},
+            )
         return answer.headers["X-Auth-Token"]
 
     def _token_body(self) -> dict[str, object]:

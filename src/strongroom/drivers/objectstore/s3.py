@@ -47,11 +47,14 @@ def s3_client(settings: S3StoreSettings) -> Any:
         settings.secret_key.get_secret_value(),
         settings.region,
         settings.timeout_seconds,
+        str(settings.ca_file) if settings.ca_file else None,
     )
 
 
 @functools.lru_cache(maxsize=16)
-def _client(endpoint_url: str, access_key: str, secret: str, region: str, timeout: float) -> Any:
+def _client(  # the cache key: every setting the client depends on
+    endpoint_url: str, access_key: str, secret: str, region: str, timeout: float, ca: str | None
+) -> Any:
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path"},
@@ -67,6 +70,7 @@ def _client(endpoint_url: str, access_key: str, secret: str, region: str, timeou
         endpoint_url=endpoint_url or None,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret,
+        verify=ca,
         config=config,
     )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import ssl
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -42,7 +43,8 @@ class SwiftObjectStore:
         self.settings = settings
         self.container = settings.container
         self.segments_container = settings.container + SEGMENTS_SUFFIX
-        self._client = client or httpx.Client(timeout=settings.timeout_seconds)
+        verify = ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True
+        self._client = client or httpx.Client(timeout=settings.timeout_seconds, verify=verify)
         self._auth = SwiftAuth(settings, self._client)
         self._containers_ready = False
 
