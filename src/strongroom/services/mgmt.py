@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 
 from strongroom.config import Settings
 from strongroom.contracts.errors import Conflict, Forbidden, NotFound
-from strongroom.domain.instance_status import Status
+from strongroom.domain.instance_status import OperatingStatus, Status
 from strongroom.drivers.placement import Placement, placement_of
 from strongroom.identity.context import RequestContext
 from strongroom.jobs.admin_kinds import FORCE_DELETE_INSTANCE, RESET_STATUS
 from strongroom.jobs.queue import CANCELLED, UNFINISHED, JobQueue
 from strongroom.pki import agent_records
-from strongroom.store import instances, networks
+from strongroom.store import backups, instances, networks
 from strongroom.store.database import Database, utcnow
-from strongroom.store.models import Instance, Job, Network
+from strongroom.store.models import Backup, Instance, Job, Network
 
 JOB_HISTORY = 20
 
@@ -157,7 +157,7 @@ class MgmtService:
             row = instances.get_live(s, instance_id)
             if row is None:
                 raise NotFound(f"No instance with id {instance_id} could be found.")
-            superseded = _supersede(s, instance_id)
+            superseded = _supersede(s, instance_id, "the instance was force-deleted")
             instances.set_status(
                 s,
                 row,
@@ -168,6 +168,20 @@ class MgmtService:
             instances.record_event(s, row, "admin", "force delete requested by an administrator")
             payload = {"superseded": superseded}
             self.queue.enqueue(s, FORCE_DELETE_INSTANCE, row.id, payload=payload)
+
+    def reset_to_error(self, ctx: RequestContext, instance_id: str) -> None:
+        """Trove's `reset_status` on the instance path (admin): the unfinished jobs on it are
+        cancelled and it is ERROR at once, so that a delete is accepted and starts now
+        (`openstack database instance delete --force` does exactly these two calls)."""
+        _require_admin(ctx)
+        with self.db.write() as s:
+            row = instances.get_live(s, instance_id)
+            if row is None:
+                raise NotFound(f"No instance with id {instance_id} could be found.")
+            _supersede(s, instance_id, "the instance's status was reset by an administrator")
+            message = "status reset to ERROR by an administrator"
+            instances.set_fault(s, row, message, None)
+            instances.set_status(s, row, Status.ERROR, message, operating=OperatingStatus.ERROR)
 
     def _view(self, s: Session, row: Instance, history: int) -> MgmtInstanceView:
         nets = {n.id: n.name for n in s.scalars(select(Network))}
@@ -189,10 +203,14 @@ def _require_admin(ctx: RequestContext) -> None:
         raise Forbidden("the mgmt API is for administrators")
 
 
-def _supersede(s: Session, instance_id: str) -> list[str]:
-    """Cancel the instance's unfinished jobs (their sealed secrets erased); their ids."""
+def _supersede(s: Session, instance_id: str, why: str) -> list[str]:
+    """Cancel the instance's unfinished jobs (their sealed secrets erased) and fail its
+    running backups; the jobs' ids."""
     query = select(Job.id).where(Job.resource_id == instance_id, Job.state.in_(UNFINISHED))
     ids = list(s.scalars(query))
+    running = select(Backup).where(Backup.instance_id == instance_id)
+    for backup in s.scalars(running.where(Backup.status.in_(backups.RUNNING))).all():
+        backups.set_fault(backup, backups.FAILED, f"The backup was cancelled: {why}.", None)
     if ids:
         now = utcnow()
         s.execute(

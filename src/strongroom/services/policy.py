@@ -63,6 +63,11 @@ RULES: tuple[Rule, ...] = (
     _rule("instance:update", WRITE, "Rename, change access.", f"PUT {_I}", f"PATCH {_I}"),
     _rule("instance:delete", WRITE, "Delete an instance.", f"DELETE {_I}"),
     _rule("instance:action", WRITE, "Restart, resize.", f"POST {_I}/action"),
+    _rule(
+        "instance:reset_status",
+        ADMIN,
+        "Trove's reset_status action (POST .../action): ERROR now, jobs cancelled.",
+    ),  # checked by name by the action route, on top of instance:action
     _rule("instance:events", READ, "An instance's history.", f"GET {_I}/events"),
     _rule("instance:configuration", READ, "Effective values.", f"GET {_I}/configuration"),
     _rule("instance:metrics", READ, "Metrics.", f"GET {_I}/metrics", f"GET {_I}/top-queries"),

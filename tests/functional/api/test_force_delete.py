@@ -130,3 +130,37 @@ def test_force_delete_of_an_instance_in_error_and_of_a_stuck_delete(plane: Contr
         headers=admin.headers(),
     )
     assert bad.status_code == 400 and "force_delete" in bad.text
+
+
+def test_trove_reset_status_then_delete_is_a_force_delete(
+    plane: ControlPlane, tmp_path: Path
+) -> None:
+    """What `openstack database instance delete --force` sends: reset_status on the instance
+    path (admin: ERROR now, its jobs cancelled), then an ordinary delete."""
+    demo = plane.tenant("demo", "demo", "member")
+    reader = plane.tenant("demo", "rita", "reader")
+    admin = plane.tenant("admin", "root", "admin")
+    instance_id = create(plane, demo)
+    run_crashing_worker(plane, tmp_path, after=4)
+    _hang(plane, instance_id)
+
+    def reset(who: Tenant) -> Any:
+        url = plane.url(who, f"instances/{instance_id}/action")
+        return plane.client.post(url, json={"reset_status": {}}, headers=who.headers())
+
+    assert reset(demo).json()["forbidden"]["message"] == (
+        "Policy doesn't allow instance:reset_status to be performed."
+    )
+    assert reset(reader).status_code == 403
+    assert reset(admin).status_code == 202
+    shown = plane.client.get(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
+    assert shown.json()["instance"]["status"] == "ERROR"
+    assert "reset to ERROR by an administrator" in shown.json()["instance"]["fault"]["message"]
+    r = plane.client.delete(plane.url(admin, f"instances/{instance_id}"), headers=admin.headers())
+    assert r.status_code == 202
+    took = _gone(plane, admin, demo, instance_id)
+    assert took < 15, f"the delete waited {took:.1f} s"
+    assert _jobs(plane, instance_id) == {
+        "create_instance": "cancelled",
+        "delete_instance": "succeeded",
+    }

@@ -128,7 +128,10 @@ def update_instance(
 @router.post("/{instance_id}/action", status_code=202)
 def instance_action(request: Request, ctx: Context, instance_id: str, body: ActionBody) -> Response:
     actions: ActionService = request.app.state.actions
-    if body.chosen() == "restart":
+    if body.chosen() == "reset_status":  # Trove's admin action: ERROR now, jobs cancelled
+        request.app.state.policy.enforce(ctx, "instance:reset_status")
+        request.app.state.mgmt.reset_to_error(ctx, instance_id)
+    elif body.chosen() == "restart":
         actions.restart(ctx, instance_id)
     elif body.resize is not None and body.resize.volume is not None:
         actions.resize_volume(ctx, instance_id, body.resize.volume.size)

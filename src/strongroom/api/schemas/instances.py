@@ -227,7 +227,7 @@ class ActionBody(Body):
         given = [name for name in self.model_fields_set if getattr(self, name) is not None]
         if len(given) != 1:
             raise BadRequest("Give exactly one action: restart or resize.")
-        if given[0] not in ("restart", "resize"):
+        if given[0] not in ("restart", "resize", "reset_status"):
             raise BadRequest(f"The {given[0]} action is not supported yet.")
         resize = self.resize
         if resize is not None and (resize.flavorRef is None) == (resize.volume is None):
