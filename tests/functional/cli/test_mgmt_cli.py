@@ -1,6 +1,7 @@
 """`strongroom instance list --all-projects | show | reset-status | force-delete` through the
 real console script against a running `strongroom up` (fake backend): it logs in with the
-admin's clouds.yaml entry and talks to the mgmt API; a member's entry is refused."""
+admin's clouds.yaml entry and talks to the mgmt API; a member's entry is refused. And the
+unmodified `openstack database instance delete --force` of a just-created instance."""
 
 from __future__ import annotations
 
@@ -91,3 +92,13 @@ def test_mgmt_commands_through_the_console_script(up: Up) -> None:
     rows = _rows(strongroom(up, "instance", "list", "--deleted", "--all-projects").stdout)
     assert rows[instance_id][-1] == "True"  # deleted, kept for history
     assert demo.call("GET", "instances").json() == {"instances": []}
+
+    # The unmodified client's force delete: reset_status on the instance path, then delete.
+    second = demo.call("POST", "instances", json=body).json()["instance"]["id"]
+    up.openstack(
+        "database", "instance", "delete", "--force", second, cloud="strongroom-admin", raw=True
+    )
+    deadline = time.monotonic() + 30
+    while not admin.call("GET", f"mgmt/instances/{second}").json()["instance"]["deleted"]:
+        assert time.monotonic() < deadline, "never deleted"
+        time.sleep(0.2)
