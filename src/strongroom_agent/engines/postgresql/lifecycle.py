@@ -24,6 +24,7 @@ SERVER_BINARY = BIN_DIR / "postgres"
 INITDB_BINARY = BIN_DIR / "initdb"
 SETPRIV = "/usr/bin/setpriv"
 INITDB_TIMEOUT_SECONDS = 300
+LEFTOVER_STOP_SECONDS = 10.0
 READY_POLL_SECONDS = 0.1
 
 
@@ -50,7 +51,9 @@ def initialise(layout: Layout, os_user: str) -> bool:
     if layout.datadir.is_dir():
         return False
     partial = layout.datadir.with_name(layout.datadir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    if partial.exists():
+        _stop_leftovers(partial)
+        shutil.rmtree(partial, ignore_errors=True)
     account = pwd.getpwnam(os_user)
     partial.mkdir(mode=0o700)
     os.chown(partial, account.pw_uid, account.pw_gid)
@@ -84,6 +87,18 @@ def initialise(layout: Layout, os_user: str) -> bool:
         )
     os.replace(partial, layout.datadir)
     return True
+
+
+def _stop_leftovers(partial: Path) -> None:
+    """Stop what an interrupted initdb left writing into `partial` (an agent killed during
+    initdb leaves initdb and its bootstrap postgres running), before the next attempt."""
+    marker = str(partial)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            args = process.cmdline(int(entry.name))
+            if args and any(marker in arg for arg in args):
+                log.warning("stopping a leftover initdb process (pid %s)", entry.name)
+                process.terminate(int(entry.name), marker, LEFTOVER_STOP_SECONDS)
 
 
 def write_file(path: Path, text: str, os_user: str) -> bool:
