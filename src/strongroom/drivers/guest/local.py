@@ -7,6 +7,7 @@ end; `health` reports an unreachable or confused agent as such and never raises.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,9 @@ from strongroom.pki.authority import CA_CERT_FILE
 REACHABLE_TIMEOUT_SECONDS = 60.0
 HEALTH_TIMEOUT_SECONDS = 5.0
 _POLL_SECONDS = 0.1
+PREPARE_POLL_SECONDS = 0.05
+"""A create waits on prepare: poll it often (a poll on the open connection costs ~1 ms of the
+agent's time) rather than backing off to 0.5 s, which added 0.25 s to every create on average."""
 
 
 def prepare_request(spec: PrepareSpec) -> contract.PrepareRequest:
@@ -63,6 +67,7 @@ class LocalGuest:
         self.pki_dir = pki_dir
         self.port = port
         self._client_cert: CertificatePaths | None = None
+        self._client_cert_lock = threading.Lock()
 
     def prepare(self, target: GuestTarget, spec: PrepareSpec, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds
@@ -70,7 +75,7 @@ class LocalGuest:
         with self._client(target) as client:
             _wait_reachable(client, min(deadline, time.monotonic() + REACHABLE_TIMEOUT_SECONDS))
             operation_id = client.prepare(request)
-            client.wait_operation(operation_id, max(1.0, deadline - time.monotonic()))
+            _await_operation(client, operation_id, deadline)
 
     def health(self, target: GuestTarget) -> GuestHealth:
         try:
@@ -101,10 +106,11 @@ class LocalGuest:
         )
 
     def _client_certificate(self) -> CertificatePaths:
-        if self._client_cert is None:
-            ca = CertificateAuthority.load_or_create(self.pki_dir)
-            self._client_cert = ca.ensure_client_certificate(self.pki_dir)
-        return self._client_cert
+        with self._client_cert_lock:  # the collector calls from several threads
+            if self._client_cert is None:
+                ca = CertificateAuthority.load_or_create(self.pki_dir)
+                self._client_cert = ca.ensure_client_certificate(self.pki_dir)
+            return self._client_cert
 
     # Day-2 (added after the lifecycle calls) ----------------------------------------------
 
@@ -229,6 +235,17 @@ def _wait_reachable(client: AgentClient, deadline: float) -> None:
             if not exc.retryable or time.monotonic() > deadline:
                 raise
         time.sleep(_POLL_SECONDS)
+
+
+def _await_operation(client: AgentClient, operation_id: str, deadline: float) -> None:
+    """Poll an operation every `PREPARE_POLL_SECONDS` until it is no longer running, then let
+    `wait_operation` report its outcome (a failure raises with the agent's error)."""
+    while (
+        client.operation(operation_id).state is contract.OperationState.RUNNING
+        and time.monotonic() < deadline
+    ):
+        time.sleep(PREPARE_POLL_SECONDS)
+    client.wait_operation(operation_id, max(1.0, deadline - time.monotonic()))
 
 
 def _message(exc: Exception) -> str:
