@@ -1,9 +1,16 @@
-"""`strongroom-agent --config PATH`: run the agent in the foreground."""
+"""`strongroom-agent --config PATH`: run the agent in the foreground.
+
+When a boot file (`engine-boot.json`, beside the config; written by the control plane with
+the agent's files, no secrets in it) names the configured engine, the engine's initialisation
+starts at once on a fresh volume, before the HTTP server is even imported, so the two overlap.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import logging
 import sys
 from pathlib import Path
 
@@ -12,10 +19,13 @@ from strongroom_agent import logs
 from strongroom_agent.engines import create_engine
 from strongroom_agent.engines.base import Engine, EngineEnvironment
 from strongroom_agent.operations import OperationRunner
-from strongroom_agent.server.app import create_app
-from strongroom_agent.server.tls import serve
 from strongroom_agent.service import AgentService
 from strongroom_agent.settings import AgentSettings, load_settings
+
+BOOT_FILE = "engine-boot.json"
+"""Beside the config: `{"engine": NAME}` asks for the engine's initialisation at boot."""
+
+log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,8 +40,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"strongroom-agent: {exc.message}", file=sys.stderr)
         return 2
     logs.configure(settings.log_dir, settings.instance_id)
+    if boot_requested(args.config.with_name(BOOT_FILE), settings.engine):
+        service.initialise_at_boot()
+    # The web stack is most of the agent's start-up time: imported while the engine initialises.
+    from strongroom_agent.server.app import create_app
+    from strongroom_agent.server.tls import serve
+
     serve(create_app(service), settings)
     return 0
+
+
+def boot_requested(path: Path, engine: str) -> bool:
+    """Whether the boot file at `path` asks to initialise `engine` (missing: no; unreadable or
+    naming another engine: no, logged)."""
+    try:
+        wanted = json.loads(path.read_text()).get("engine")
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError, AttributeError) as exc:
+        log.warning("ignoring unreadable boot file %s: %s", path, exc)
+        return False
+    if wanted != engine:
+        log.warning("boot file %s names engine %r, not %r: ignored", path, wanted, engine)
+        return False
+    return True
 
 
 def build_service(settings: AgentSettings) -> AgentService:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from strongroom.contracts.agent import (
     OperationAccepted,
@@ -15,7 +18,12 @@ from strongroom.contracts.agent import (
 from strongroom_agent import __version__, volume
 from strongroom_agent.administration import AdministrationService
 from strongroom_agent.engines.base import Engine
-from strongroom_agent.operations import OperationRunner
+from strongroom_agent.operations import OperationRunner, describe_error
+
+log = logging.getLogger(__name__)
+
+# What a fresh file system holds before anyone wrote to it (ext4 makes lost+found).
+_FRESH_VOLUME_ENTRIES = frozenset({"lost+found"})
 
 
 class AgentService:
@@ -26,6 +34,37 @@ class AgentService:
         self.engine = engine
         self.runner = runner
         self.administration = AdministrationService(engine, runner)
+        self._booted = threading.Event()
+        self._booted.set()
+
+    def initialise_at_boot(self) -> bool:
+        """Start the engine's secret-free initialisation (`Engine.initialise`) in the
+        background if the data volume is fresh; returns whether it started. Operations
+        submitted meanwhile (prepare first of all) run once it has ended, whatever its outcome:
+        a failed or interrupted one is redone by `prepare`, which converges. A volume holding
+        anything (an earlier boot, a prepare, a restore, a crash's leftovers) is left alone, so
+        restarting the agent never starts an engine someone stopped."""
+        if not is_fresh_volume(self.engine.env.data_dir):
+            log.info("data volume in use: no engine initialisation at boot")
+            return False
+        self._booted.clear()
+        threading.Thread(target=self._initialise, name="engine-boot", daemon=True).start()
+        return True
+
+    def _initialise(self) -> None:
+        try:
+            log.info("initialising the engine at boot")
+            self.engine.initialise()
+            log.info("engine initialised at boot")
+        except Exception as exc:  # prepare redoes it and reports the failure to the caller
+            error = describe_error(exc, [])
+            log.warning(
+                "initialising the engine at boot failed (prepare will redo it): %s%s",
+                error.message,
+                f"; {error.detail}" if error.detail else "",
+            )
+        finally:
+            self._booted.set()
 
     def status(self) -> StatusResponse:
         """Agent version, engine state and health, volume usage."""
@@ -70,7 +109,19 @@ class AgentService:
     def _submit(
         self, kind: OperationKind, work: Callable[[], None], secrets: list[str] | None = None
     ) -> OperationAccepted:
-        record = self.runner.submit(kind, work, secrets)
+        def after_boot() -> None:
+            self._booted.wait()
+            work()
+
+        record = self.runner.submit(kind, after_boot, secrets)
         return OperationAccepted(
             operation_id=record.operation_id, kind=record.kind, state=record.state
         )
+
+
+def is_fresh_volume(data_dir: Path) -> bool:
+    """Whether the data volume holds nothing but what `mkfs` puts there."""
+    try:
+        return {entry.name for entry in data_dir.iterdir()} <= _FRESH_VOLUME_ENTRIES
+    except OSError:
+        return False

@@ -20,9 +20,19 @@ class CreateSandbox(Step):
         ctx.drivers.compute.delete_sandbox(ctx.resource_id)
 
 
+ENGINE_BOOT_FILE = "engine-boot.json"
+"""Read by the agent beside its configuration (`strongroom_agent.cli.BOOT_FILE`)."""
+
+
 class InstallAgentFiles(Step):
     """The agent's configuration (`strongroom_agent.settings.AgentSettings`), handed to the
-    sandbox as a file (never over the wire), naming the certificates installed beside it."""
+    sandbox as a file (never over the wire), naming the certificates installed beside it.
+
+    Unless the instance is restored from a backup (the restore needs an empty volume), a boot
+    file beside it asks the agent to initialise the engine as soon as it starts (data dir,
+    configuration sized from the flavor, server started; nothing secret in it), so that this
+    slow part overlaps the agent's start-up; `PrepareGuest` then only adds databases and users.
+    """
 
     name = "install_agent_files"
 
@@ -47,6 +57,8 @@ class InstallAgentFiles(Step):
             "engine_port": facts.engine_port,
         }
         files = {"agent.json": json.dumps(config, indent=2).encode()}
+        if not ctx.payload.get("restore_chain"):
+            files[ENGINE_BOOT_FILE] = json.dumps({"engine": facts.datastore}).encode()
         ctx.drivers.compute.install_files(ctx.resource_id, files)
 
 

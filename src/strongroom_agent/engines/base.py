@@ -80,6 +80,18 @@ class Engine(ABC):
         """Initialise storage if needed, render the config, start the server, and create the
         requested databases and users. Converges when called again."""
 
+    def initialise(self) -> None:
+        """The secret-free part of `prepare`, which the agent runs at boot on a fresh volume
+        when the control plane asked for it (so the slow initialisation overlaps the agent's
+        start-up and the control plane's calls): initialise storage, render the configuration
+        from the environment (sizing, listen address, port), start the server; no databases,
+        no users beyond the engine's local admin. A `prepare` afterwards, or after a crash at
+        any point in here, must converge from what is left and only add databases and users;
+        with the environment's address and port it must not restart the server.
+        The default is `prepare` with an empty request, which meets all of this for an engine
+        whose `prepare` converges; override only to do less."""
+        self.prepare(PrepareRequest(listen_address=self.env.listen_address, port=self.env.port))
+
     @abstractmethod
     def start(self) -> None:
         """Start the server (detached, so that it outlives the agent) and wait until it

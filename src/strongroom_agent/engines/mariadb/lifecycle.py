@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pwd
 import shutil
@@ -16,7 +17,10 @@ from strongroom_agent.engines.mariadb.config import Layout
 
 INSTALL_BINARY = "/usr/bin/mariadb-install-db"
 INSTALL_TIMEOUT_SECONDS = 300
+INSTALL_STOP_SECONDS = 10.0
 READY_POLL_SECONDS = 0.1
+
+log = logging.getLogger(__name__)
 
 
 def ensure_directories(layout: Layout, os_user: str) -> None:
@@ -35,7 +39,9 @@ def initialise(layout: Layout, os_user: str) -> bool:
     if layout.datadir.is_dir():
         return False
     partial = layout.datadir.with_name(layout.datadir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    if partial.exists():
+        _stop_leftover_installers(partial)
+        shutil.rmtree(partial, ignore_errors=True)
     argv = [
         INSTALL_BINARY,
         "--no-defaults",
@@ -64,6 +70,18 @@ def initialise(layout: Layout, os_user: str) -> bool:
         )
     os.replace(partial, layout.datadir)
     return True
+
+
+def _stop_leftover_installers(partial: Path) -> None:
+    """Kill what an interrupted run left writing into `partial` (an agent killed during
+    install-db leaves it running), so that it cannot mix its files into the next attempt's."""
+    marker = f"--datadir={partial}"
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            args = process.cmdline(int(entry.name))
+            if args and marker in args:
+                log.warning("stopping leftover installer (pid %s)", entry.name)
+                process.terminate(int(entry.name), marker, INSTALL_STOP_SECONDS)
 
 
 def _tail(log: Path, lines: int = 15) -> str:
