@@ -14,6 +14,13 @@ class MonitoringSettings(BaseModel):
         le=3600,
         description="How often the collector samples every instance (sandbox and engine).",
     )
+    collect_parallelism: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="How many instances the collector reads at the same time (each read waits "
+        "on an agent round trip).",
+    )
     top_queries_interval_seconds: float = Field(
         60.0, ge=1.0, le=86400, description="How often the engines' top queries are fetched."
     )

@@ -3,6 +3,8 @@ bounded, and fetch the engines' top queries.
 
 Each instance is read twice per round: its sandbox on the host (compute driver: CPU, memory,
 OOM kills, network, disk) and its engine through the agent (guest driver: counters, volume).
+Reads of different instances run side by side (`collect_parallelism`); the samples are
+then stored one after another.
 What one of them cannot give is left out of the sample; an instance neither answers for is
 skipped (the health manager reports it). OOM kills and a filling volume become events.
 """
@@ -10,6 +12,7 @@ skipped (the health manager reports it). OOM kills and a filling volume become e
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,10 +55,8 @@ class MetricsCollector:
         fresh = timedelta(seconds=self.settings.collect_interval_seconds / 2)
         with self.db.read() as s:
             done = metric_samples.sampled_since(s, utcnow() - fresh)
-        for target in self._targets():
-            if target.instance_id in done:
-                continue
-            values = self._read(target)
+        due = [t for t in self._targets() if t.instance_id not in done]
+        for target, values in zip(due, self._read_all(due), strict=True):
             if values:
                 self._record(target.instance_id, values, fresh)
 
@@ -90,6 +91,13 @@ class MetricsCollector:
                 result.downsampled,
                 result.dropped,
             )
+
+    def _read_all(self, targets: list[_Target]) -> list[dict[str, float]]:
+        if len(targets) <= 1:
+            return [self._read(t) for t in targets]
+        workers = min(self.settings.collect_parallelism, len(targets))
+        with ThreadPoolExecutor(workers, thread_name_prefix="collector") as pool:
+            return list(pool.map(self._read, targets))
 
     def _read(self, target: _Target) -> dict[str, float]:
         values: dict[str, float] = {}

@@ -3,6 +3,7 @@ filling volume become events, retention downsamples and drops, top queries are k
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -10,8 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from strongroom.config.monitoring import MonitoringSettings
+from strongroom.contracts.metrics import MetricsSample
 from strongroom.drivers.fake.world import FakeWorld
 from strongroom.drivers.registry import build_drivers
+from strongroom.drivers.specs import GuestTarget
 from strongroom.monitoring.collector import MetricsCollector
 from strongroom.store import metric_samples
 from strongroom.store.database import utcnow
@@ -127,3 +130,29 @@ def test_the_worker_collects_at_the_configured_interval(plane: ControlPlane) -> 
                 break
             assert time.monotonic() < deadline, f"only {count} samples"
             time.sleep(0.2)
+
+
+def test_a_round_reads_instances_side_by_side(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    ids = {active_instance(plane, demo) for _ in range(3)}
+    duty = collector(plane)
+    guest = duty.drivers.guest
+    read_metrics = guest.metrics
+    lock, inside, most = threading.Lock(), [0], [0]
+
+    def slow_metrics(target: GuestTarget) -> MetricsSample:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            time.sleep(0.3)  # an agent round trip
+            return read_metrics(target)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    guest.metrics = slow_metrics  # type: ignore[method-assign]
+    sample(duty)
+    with plane.db.read() as s:
+        sampled = {i for i in ids if metric_samples.last(s, i) is not None}
+    assert sampled == ids and most[0] == 3
