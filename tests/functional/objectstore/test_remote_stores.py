@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -167,30 +168,40 @@ def test_object_beyond_the_segment_limit_is_refused_and_leaves_nothing(
     assert [n for ns in namespaces for n in swift_names(swift_server, ns)] == []
 
 
-class LostManifestAnswer(httpx.BaseTransport):
-    """Sends every request to Swift, but loses Swift's answer to the manifest PUT (as a
-    timeout would): the manifest is stored, the store does not know it."""
+class LostAnswer(httpx.BaseTransport):
+    """Sends every request to Swift, but loses Swift's answer to the one `lost` picks (as a
+    timeout would): Swift stored what was sent, the store does not know it."""
 
-    def __init__(self, server: SwiftServer) -> None:
+    def __init__(self, server: SwiftServer, lost: Callable[[httpx.Request], bool]) -> None:
         self.network = httpx.HTTPTransport(verify=server.verify)
+        self.lost = lost
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.network.handle_request(request)
-        if request.method == "PUT" and request.url.params.get("multipart-manifest") == "put":
+        if self.lost(request):
             response.read()
             raise httpx.ReadTimeout("answer lost", request=request)
         return response
 
 
-def test_swift_put_whose_manifest_answer_is_lost_leaves_nothing(
-    swift_server: SwiftServer,
+def manifest_put(request: httpx.Request) -> bool:
+    return request.method == "PUT" and request.url.params.get("multipart-manifest") == "put"
+
+
+def second_segment_put(request: httpx.Request) -> bool:
+    return request.method == "PUT" and request.url.path.endswith("/00000001")
+
+
+@pytest.mark.parametrize("lost", [manifest_put, second_segment_put])
+def test_swift_put_whose_answer_is_lost_leaves_nothing(
+    swift_server: SwiftServer, lost: Callable[[httpx.Request], bool]
 ) -> None:
     settings = swift_settings(swift_server)
     store = SwiftObjectStore(
-        settings, client=httpx.Client(transport=LostManifestAnswer(swift_server))
+        settings, client=httpx.Client(transport=LostAnswer(swift_server, lost))
     )
     with pytest.raises(InfrastructureError, match="broke off"):
-        store.put("inst-1/b", [os.urandom(MIB + 1)])
+        store.put("inst-1/b", [os.urandom(2 * MIB + 1)])
     assert not SwiftObjectStore(settings).exists("inst-1/b")
     assert swift_names(swift_server, store.container) == []
     assert swift_names(swift_server, store.segments_container) == []

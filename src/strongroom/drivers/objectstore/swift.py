@@ -56,8 +56,8 @@ class SwiftObjectStore:
         written: list[dict[str, object]] = []
         try:
             size = self._put_segments(upload, chunks, written)
-        except BaseException:
-            self._delete_paths([str(w["path"]) for w in written])
+        except BaseException:  # the one in flight may be stored too (an answer lost, a bad etag)
+            self._delete_paths([self._segment(upload, n) for n in range(len(written) + 1)])
             raise
         try:
             if written:
@@ -150,7 +150,7 @@ class SwiftObjectStore:
                     detail=f"more than {MAX_SEGMENTS} segments of {self.settings.segment_size} "
                     "bytes: raise backups.swift.segment_size",
                 )
-            path = self._path(self.segments_container, f"{upload}/{len(written):08d}")
+            path = self._segment(upload, len(written))
             body = MeasuredPieces(segmenter.segment())
             response = self._send_once("PUT", path, expect=(201,), content=body)
             etag = response.headers.get("Etag", "").strip('"')
@@ -280,6 +280,9 @@ class SwiftObjectStore:
             detail=f"{method} {path}: HTTP {status}",
             retryable=status >= 500 or status == 401,
         )
+
+    def _segment(self, upload: str, index: int) -> str:
+        return self._path(self.segments_container, f"{upload}/{index:08d}")
 
     @staticmethod
     def _path(container: str, name: str = "") -> str:
