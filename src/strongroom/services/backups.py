@@ -154,13 +154,17 @@ class BackupService:
         instance_id: str | None = None,
         datastore: str | None = None,
         all_projects: bool = False,
+        of_live_instance: bool = False,
     ) -> list[BackupView]:
+        """The caller's backups (filtered by `project` they never reveal another project's);
+        `of_live_instance` (`/instances/{id}/backups`) wants the instance visible too, while
+        `/backups?instance_id=` also finds the backups of a deleted instance."""
         if all_projects and not ctx.is_admin:
             raise Forbidden("Only administrators may list the backups of all projects.")
         project = None if all_projects else ctx.project_id
         limit = self.settings.api.max_page_size
         with self.db.read() as s:
-            if instance_id is not None and not all_projects:
+            if instance_id is not None and of_live_instance:
                 visible_instance(s, ctx, instance_id)
             rows = backups.list_backups(
                 s, project, instance_id=instance_id, datastore=datastore, limit=limit

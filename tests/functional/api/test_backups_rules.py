@@ -76,7 +76,9 @@ def test_bad_requests_write_nothing(plane: ControlPlane) -> None:
         assert plane.client.get(plane.url(demo, path), headers=demo.headers()).status_code == 404
         assert plane.client.delete(plane.url(demo, path), headers=demo.headers()).status_code == 404
     r = plane.client.get(url, params={"instance_id": foreign}, headers=demo.headers())
-    assert r.status_code == 404
+    assert r.status_code == 200 and r.json() == {"backups": []}  # nothing of another project
+    foreign_path = plane.url(demo, f"instances/{foreign}/backups")
+    assert plane.client.get(foreign_path, headers=demo.headers()).status_code == 404
     assert rows(plane) == before
 
 
@@ -149,6 +151,10 @@ def test_deletion_protection_and_final_backup(plane: ControlPlane) -> None:
             "backups"
         ]
         assert final["status"] == "COMPLETED" and final["name"] == "final-db1"
+        by_instance = plane.client.get(
+            plane.url(demo, "backups"), params={"instance_id": instance_id}, headers=demo.headers()
+        )
+        assert [b["id"] for b in by_instance.json()["backups"]] == [final["id"]]
         # The final backup of a deleted instance restores.
         r = plane.client.post(
             plane.url(demo, "instances"), json=restore_body(final["id"]), headers=demo.headers()

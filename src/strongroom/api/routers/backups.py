@@ -58,7 +58,7 @@ def delete_backup(request: Request, ctx: Context, backup_id: str) -> Response:
 
 @router.get("/instances/{instance_id}/backups")
 def instance_backups(request: Request, ctx: Context, instance_id: str) -> JSONResponse:
-    views = _service(request).page(ctx, instance_id=instance_id)
+    views = _service(request).page(ctx, instance_id=instance_id, of_live_instance=True)
     return JSONResponse({"backups": [render_backup(v) for v in views]})
 
 
