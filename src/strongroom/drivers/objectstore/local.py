@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -78,10 +79,21 @@ class LocalObjectStore:
 
     def sweep_partials(self) -> int:
         """Remove files left by interrupted puts; returns how many."""
-        leftovers = [p for p in self.directory.rglob(f"*{PARTIAL_MARK}*") if p.is_file()]
-        for path in leftovers:
-            path.unlink(missing_ok=True)
-        return len(leftovers)
+        return self.sweep_orphans(0)
+
+    def sweep_orphans(self, idle_seconds: float) -> int:
+        """Remove files of puts that stopped writing `idle_seconds` ago or longer (a put
+        still running keeps writing, so it is never swept); returns how many."""
+        cutoff = time.time() - idle_seconds
+        removed = 0
+        for path in self.directory.rglob(f"*{PARTIAL_MARK}*"):
+            try:
+                if path.is_file() and path.stat().st_mtime <= cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # its put finished or another sweep took it
+                continue
+        return removed
 
     def _path(self, key: str) -> Path:
         return self.directory / checked_key(key)
