@@ -18,6 +18,7 @@ Users are addressed by name in the path and `host` in the query (default `%`).
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -58,6 +59,9 @@ PATH_METRICS = f"{PREFIX}/metrics"
 PATH_TOP_QUERIES = f"{PREFIX}/metrics/top-queries"
 PATH_BACKUPS = f"{PREFIX}/backups"
 PATH_RESTORE = f"{PREFIX}/restore"
+PATH_WAL_SEGMENTS = f"{PREFIX}/wal/segments"
+PATH_WAL_SEGMENT = f"{PREFIX}/wal/segments/{{name}}"
+PATH_WAL_SWITCH = f"{PREFIX}/wal/switch"
 
 DEFAULT_AGENT_PORT = 8443
 """Port the agent listens on when its configuration names none."""
@@ -242,6 +246,23 @@ class EngineHealth(WireModel):
     detail: str | None = None
 
 
+class RestartOutcome(StrEnum):
+    """How the agent's attempt to bring back a crashed engine ended."""
+
+    RESTARTED = "restarted"
+    FAILED = "failed"
+    GAVE_UP = "gave_up"
+
+
+class EngineRestart(WireModel):
+    """One attempt of the agent to start an engine that died while meant to run."""
+
+    at: datetime
+    attempt: int = Field(ge=0, description="1, 2, ... within the window; 0 when giving up.")
+    outcome: RestartOutcome
+    detail: str = ""
+
+
 class StatusResponse(WireModel):
     """Response of `GET /v1/status`."""
 
@@ -252,6 +273,9 @@ class StatusResponse(WireModel):
     engine_state: EngineState
     health: EngineHealth
     volume: VolumeUsage
+    restarts: list[EngineRestart] = Field(
+        default_factory=list, description="The agent's latest crash restarts, oldest first."
+    )
 
 
 def database_path(name: str) -> str:
@@ -408,3 +432,42 @@ class LogChunk(WireModel):
     offset: int
     size_bytes: int = Field(description="Size of the whole file when it was read.")
     data: bytes
+
+
+# WAL archiving (engines with continuous archiving; others answer 501) ----------------------
+
+WAL_FILE_NAME = re.compile(
+    r"^(?:[0-9A-F]{24}(?:\.partial|\.[0-9A-F]{8}\.backup)?|[0-9A-F]{8}\.history)$"
+)
+"""A file the engine's archiver hands over: a segment, a partial one, a backup history file
+or a timeline history file (PostgreSQL's names)."""
+
+
+def wal_segment_path(name: str) -> str:
+    """Path of one spooled WAL file."""
+    return PATH_WAL_SEGMENT.format(name=name)
+
+
+class WalSegment(WireModel):
+    """One finished WAL file waiting in the instance's spool for the control plane."""
+
+    name: str
+    size_bytes: int
+    spooled_at: datetime = Field(
+        description="When the archiver spooled it (UTC): the latest time its changes can be from."
+    )
+
+
+class WalSegmentList(WireModel):
+    """Response of `GET /v1/wal/segments`, oldest first."""
+
+    segments: list[WalSegment]
+
+
+class WalSwitch(WireModel):
+    """Response of `POST /v1/wal/switch`: the current WAL file was closed (and handed to the
+    archiver); `lsn` is the position it ended at, `at` the server's time of the switch."""
+
+    lsn: str
+    segment: str
+    at: datetime

@@ -35,6 +35,8 @@ from strongroom.contracts.agent import (
     UserSpec,
     UserUpdate,
     UserView,
+    WalSegment,
+    WalSwitch,
 )
 from strongroom.contracts.backups import BackupKind
 from strongroom.contracts.errors import NotFound, NotImplementedYet
@@ -263,3 +265,24 @@ class Engine(ABC):
         """`stage_restore` then `finish_restore`, for callers holding every part."""
         self.stage_restore(parts)
         self.finish_restore()
+
+    # Continuous WAL archiving (optional) ------------------------------------------------
+    # An engine that archives its write-ahead log spools each finished file on the volume;
+    # the control plane lists, downloads and acknowledges them (the agent holds no store
+    # credential). Engines without it keep these defaults (501 on the wire).
+
+    def wal_segments(self) -> list[WalSegment]:
+        """The finished WAL files waiting in the spool, oldest first."""
+        raise NotImplementedYet(f"{self.name} does not archive its WAL")
+
+    def wal_segment_file(self, name: str) -> Path:
+        """The spooled file `name` (a `WAL_FILE_NAME`); `NotFound` when it is not spooled."""
+        raise NotImplementedYet(f"{self.name} does not archive its WAL")
+
+    def acknowledge_wal_segment(self, name: str) -> None:
+        """Remove `name` from the spool once it is stored (no-op when already gone)."""
+        raise NotImplementedYet(f"{self.name} does not archive its WAL")
+
+    def switch_wal(self) -> WalSwitch:
+        """Close the current WAL file now so the archiver spools it; where it ended."""
+        raise NotImplementedYet(f"{self.name} does not archive its WAL")

@@ -21,6 +21,7 @@ from strongroom_agent.server.backups import backup_routes
 from strongroom_agent.server.configuration import configuration_routes
 from strongroom_agent.server.errors import install_error_handlers
 from strongroom_agent.server.metrics import metrics_routes
+from strongroom_agent.server.wal import wal_routes
 from strongroom_agent.service import AgentService
 
 
@@ -67,4 +68,5 @@ def create_app(service: AgentService) -> FastAPI:
     app.include_router(configuration_routes(service.administration))
     app.include_router(metrics_routes(MetricsService(service.engine)))
     app.include_router(backup_routes(BackupService(service.engine, service.runner)))
+    app.include_router(wal_routes(service.engine))
     return app

@@ -6,8 +6,10 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
+from strongroom.contracts.agent import WalSegment, WalSwitch
 from strongroom.contracts.backups import BackupKind
 from strongroom.contracts.errors import BadRequest, Conflict, InfrastructureError, NotFound
 from strongroom.contracts.metrics import MetricsSample, QueryDigest
@@ -328,6 +330,39 @@ class FakeGuest:
             engine["backups_taken"] = engine.get("backups_taken", 0) + 1
         yield stream
 
+    # WAL archiving: a switch spools one deterministic file ("wal" record per instance).
+
+    def wal_segments(self, target: GuestTarget) -> list[WalSegment]:
+        self.world.operation("guest.wal_segments")
+        spool = (self.world.get("wal", target.instance_id) or {}).get("spool", {})
+        return [
+            WalSegment(name=name, size_bytes=len(_fake_wal(target, name)), spooled_at=at)
+            for name, at in sorted(spool.items())
+        ]
+
+    def wal_segment(self, target: GuestTarget, name: str) -> bytes:
+        spool = (self.world.get("wal", target.instance_id) or {}).get("spool", {})
+        if name not in spool:
+            raise NotFound(f"WAL file {name} is not spooled")
+        return _fake_wal(target, name)
+
+    def acknowledge_wal_segment(self, target: GuestTarget, name: str) -> None:
+        self.world.operation("guest.acknowledge_wal_segment")
+        record = self.world.get("wal", target.instance_id) or {"next": 1, "spool": {}}
+        record["spool"].pop(name, None)
+        self.world.put("wal", target.instance_id, record)
+
+    def switch_wal(self, target: GuestTarget) -> WalSwitch:
+        self._require_engine(target)
+        record = self.world.get("wal", target.instance_id) or {"next": 1, "spool": {}}
+        number = record["next"]
+        name = f"00000001{0:08X}{number:08X}"
+        at = datetime.now(UTC)
+        record["spool"][name] = at.isoformat()
+        record["next"] = number + 1
+        self.world.put("wal", target.instance_id, record)
+        return WalSwitch(lsn=f"0/{number + 1:X}000000", segment=name, at=at)
+
     def restore(
         self,
         target: GuestTarget,
@@ -391,3 +426,7 @@ def _fake_log(instance_id: str, name: str, enabled: bool) -> bytes:
         return b""
     lines = (f"[Note] fake {name} log of {instance_id}: line {i}\n" for i in range(40))
     return "".join(lines).encode()
+
+
+def _fake_wal(target: GuestTarget, name: str) -> bytes:
+    return f"fake WAL {target.instance_id} {name}\n".encode() * 64

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from strongroom.contracts.agent import WalSegment, WalSwitch
 from strongroom.contracts.backups import BackupKind, BackupTrailer
 from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.drivers.specs import (
@@ -129,3 +130,20 @@ class GuestDriver(Protocol):
     ) -> None:
         """Restore the chain (full first) into an instance that has no data yet, start the
         engine and wait until it answers. `Conflict` if the instance already has data."""
+
+    # Continuous WAL archiving (datastores whose description says `wal_archiving`) ------
+
+    def wal_segments(self, target: GuestTarget) -> list[WalSegment]:
+        """The finished WAL files spooled on the instance, oldest first."""
+        ...
+
+    def wal_segment(self, target: GuestTarget, name: str) -> bytes:
+        """One spooled WAL file; `NotFound` when it is no longer spooled."""
+        ...
+
+    def acknowledge_wal_segment(self, target: GuestTarget, name: str) -> None:
+        """The file is stored: remove it from the instance's spool (idempotent)."""
+
+    def switch_wal(self, target: GuestTarget) -> WalSwitch:
+        """Close the engine's current WAL file now; where it ended (LSN, time)."""
+        ...

@@ -305,6 +305,25 @@ class AgentClient:
             raise self._http_error(response, _RETRYABLE_STATUSES)
         return OperationAccepted.model_validate_json(response.content).operation_id
 
+    # Continuous WAL archiving ----------------------------------------------------------
+
+    def wal_segments(self) -> list[contract.WalSegment]:
+        """The WAL files spooled on the instance, oldest first."""
+        return self._call("GET", contract.PATH_WAL_SEGMENTS, contract.WalSegmentList).segments
+
+    def wal_segment(self, name: str) -> bytes:
+        """One spooled WAL file's bytes (at most a segment, 16 MiB by default)."""
+        path = contract.wal_segment_path(_segment(name))
+        return self._send("GET", path, typed=True).content
+
+    def acknowledge_wal_segment(self, name: str) -> None:
+        """The file is stored: the agent removes it from the spool."""
+        self._send("DELETE", contract.wal_segment_path(_segment(name)))
+
+    def switch_wal(self) -> contract.WalSwitch:
+        """Close the engine's current WAL file (the archiver spools it)."""
+        return self._call("POST", contract.PATH_WAL_SWITCH, contract.WalSwitch)
+
     def operation(self, operation_id: str) -> OperationStatus:
         """One poll of an operation (unknown to a restarted agent: retryable error)."""
         path = contract.operation_path(operation_id)

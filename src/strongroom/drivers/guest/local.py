@@ -36,6 +36,7 @@ from strongroom.pki.authority import CA_CERT_FILE
 
 REACHABLE_TIMEOUT_SECONDS = 60.0
 HEALTH_TIMEOUT_SECONDS = 5.0
+WAL_TIMEOUT_SECONDS = 60.0
 _POLL_SECONDS = 0.1
 PREPARE_POLL_SECONDS = 0.05
 """A create waits on prepare: poll it often (a poll on the open connection costs ~1 ms of the
@@ -223,6 +224,22 @@ class LocalGuest:
     ) -> None:
         with self._client(target) as client:
             client.wait_operation(client.restore(parts), timeout_seconds)
+
+    def wal_segments(self, target: GuestTarget) -> list[contract.WalSegment]:
+        with self._client(target) as client:
+            return client.wal_segments()
+
+    def wal_segment(self, target: GuestTarget, name: str) -> bytes:
+        with self._client(target, WAL_TIMEOUT_SECONDS) as client:
+            return client.wal_segment(name)
+
+    def acknowledge_wal_segment(self, target: GuestTarget, name: str) -> None:
+        with self._client(target) as client:
+            client.acknowledge_wal_segment(name)
+
+    def switch_wal(self, target: GuestTarget) -> contract.WalSwitch:
+        with self._client(target) as client:
+            return client.switch_wal()
 
 
 def _wait_reachable(client: AgentClient, deadline: float) -> None:

@@ -8,7 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
-from strongroom.contracts.agent import EngineHealth, EngineState, PrepareRequest
+from strongroom.contracts.agent import (
+    EngineHealth,
+    EngineState,
+    PrepareRequest,
+    WalSegment,
+    WalSwitch,
+)
 from strongroom.contracts.backups import BackupKind
 from strongroom.contracts.errors import Conflict, InfrastructureError
 from strongroom.contracts.metrics import EngineMetrics, QueryDigest
@@ -27,6 +33,7 @@ from strongroom_agent.engines.postgresql import (
     restore,
     sql,
     users,
+    wal,
 )
 from strongroom_agent.engines.postgresql.administration import PostgresqlAdministration
 
@@ -53,6 +60,7 @@ class PostgresqlEngine(PostgresqlAdministration):
             tmpdir=env.data_dir / "tmp",
         )
         self.intent_path = env.data_dir / "strongroom-engine.json"
+        self.wal_spool = env.data_dir / wal.SPOOL_NAME
         self.os_user = env.os_user or self.default_os_user
         self._starting = False
 
@@ -177,6 +185,23 @@ class PostgresqlEngine(PostgresqlAdministration):
             raise InfrastructureError("the restored server does not answer", detail=health.detail)
         log.info("restored data started (%s)", health.version)
 
+    # Continuous WAL archiving (see `wal`) -------------------------------------------------
+
+    def wal_segments(self) -> list[WalSegment]:
+        return wal.segments(self.wal_spool)
+
+    def wal_segment_file(self, name: str) -> Path:
+        return wal.segment_file(self.wal_spool, name)
+
+    def acknowledge_wal_segment(self, name: str) -> None:
+        wal.acknowledge(self.wal_spool, name)
+
+    def switch_wal(self) -> WalSwitch:
+        if lifecycle.find_pid(self.layout) is None:
+            raise Conflict("the database server is not running")
+        with self.admin() as conn:
+            return wal.switch(conn)
+
     # Files and convergence ---------------------------------------------------------------
 
     def port(self) -> int:
@@ -199,6 +224,7 @@ class PostgresqlEngine(PostgresqlAdministration):
                     "log switches",
                     logs.settings(intent.enabled_logs, None if slow is None else int(slow)),
                 ),
+                ("continuous WAL archiving to the spool", wal.settings(self.wal_spool)),
                 ("configuration group", overrides),
             ]
         )
@@ -206,6 +232,7 @@ class PostgresqlEngine(PostgresqlAdministration):
     def write_configuration(self, intent: EngineIntent) -> bool:
         """Write postgresql.conf, pg_hba.conf and pg_ident.conf; whether any changed."""
         changed = False
+        wal.ensure_spool(self.wal_spool, self.os_user)
         for path, text in (
             (self.layout.conf, self.render(intent)),
             (self.layout.datadir / "pg_hba.conf", config.render_hba()),
