@@ -265,6 +265,15 @@ class S3StoreSettings(Section):
     )
 
 
+class WalArchiveSettings(Section):
+    ship_interval_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often the worker pulls the finished WAL files of instances whose "
+        "datastore archives its WAL into the backup store.",
+    )
+
+
 class BackupSettings(Section):
     store: Literal["local", "swift", "s3", "fake"] = Field(
         "local",
@@ -277,6 +286,7 @@ class BackupSettings(Section):
     )
     swift: SwiftStoreSettings = Field(default_factory=SwiftStoreSettings)
     s3: S3StoreSettings = Field(default_factory=S3StoreSettings)
+    wal: WalArchiveSettings = Field(default_factory=WalArchiveSettings)
 
     def local_path(self, state_dir: Path) -> Path:
         return self.local_dir or state_dir / "backups"

@@ -318,6 +318,24 @@ class Backup(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class WalSegment(Base):
+    """One WAL file of an instance, archived into the object store (`location`, encrypted
+    like a backup with a data key wrapped by `key_id`; `checksum` the stored object's sha256).
+    `ended_at`: the latest time its changes can be from (when the engine spooled it)."""
+
+    __tablename__ = "wal_segments"
+    __table_args__ = (Index("ix_wal_segments_instance_ended", "instance_id", "ended_at"),)
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    stored_bytes: Mapped[int] = mapped_column(BigInteger)
+    checksum: Mapped[str] = mapped_column(String(64))
+    location: Mapped[str] = mapped_column(String(1024))
+    key_id: Mapped[str] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    archived_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class BackupSchedule(Base):
     """When an instance is backed up by the worker (daily at a UTC time, or every N hours),
     how often a full is taken (every `full_every`-th run; incrementals in between), and

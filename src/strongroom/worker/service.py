@@ -23,6 +23,7 @@ from strongroom.worker.duties import Duty, DutySchedule
 from strongroom.worker.health import HealthManager
 from strongroom.worker.reconciler import Reconciler
 from strongroom.worker.runner import JobRunner
+from strongroom.worker.wal_shipper import WalShipper
 from strongroom.workflows.certificate_rotation import ROTATION_WORKFLOWS
 from strongroom.workflows.registry import WORKFLOWS
 from strongroom.workflows.status_reset import ADMIN_WORKFLOWS
@@ -73,6 +74,11 @@ class Worker:
                     "backup schedules",
                     backup_schedules.CHECK_SECONDS,
                     backup_schedules.BackupScheduler(settings, self.db, self.queue).run,
+                ),
+                Duty(
+                    "WAL shipper",
+                    settings.backups.wal.ship_interval_seconds,
+                    WalShipper(settings, self.db, self.drivers).run,
                 ),
                 Duty(
                     "metric retention",
