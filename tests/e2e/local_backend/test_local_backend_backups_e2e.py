@@ -197,3 +197,44 @@ def test_backup_chain_restores_exactly_and_corruption_is_refused(
             time.sleep(0.1)
     assert store_files(plane) == [] and full_file not in store_files(plane)
     print(f"\nbackups e2e: {time.monotonic() - started:.1f}s")
+
+
+def test_final_backup_brings_a_deleted_instance_back(
+    plane: ControlPlane, demo: Tenant, source: dict[str, Any]
+) -> None:
+    url = plane.url(demo, f"instances/{source['id']}")
+    on = {"instance": {"deletion_protection": True}}
+    assert plane.client.put(url, json=on, headers=demo.headers()).status_code == 202
+    refused = plane.client.delete(url, params={"final_backup": "true"}, headers=demo.headers())
+    assert refused.status_code == 409 and "deletion protection" in refused.text
+    off = {"instance": {"deletion_protection": False}}
+    assert plane.client.put(url, json=off, headers=demo.headers()).status_code == 202
+
+    expected = rows(source)
+    r = plane.client.delete(url, params={"final_backup": "true"}, headers=demo.headers())
+    assert r.status_code == 202, r.text
+    plane.wait_status(demo, source["id"], {"DELETED"}, timeout=TIMEOUT)
+    found = plane.client.get(
+        plane.url(demo, "backups"), params={"instance_id": source["id"]}, headers=demo.headers()
+    ).json()["backups"]
+    (final,) = [b for b in found if b["name"] == "final-source"]
+    assert final["status"] == "COMPLETED"
+
+    restore = {"instance": {**CREATE["instance"], "name": "reborn"}}
+    for key in ("databases", "users"):
+        restore["instance"].pop(key)
+    restore["instance"]["restorePoint"] = {"backupRef": final["id"]}
+    reborn_id = create(plane, demo, restore)
+    try:
+        reborn = plane.wait_status(demo, reborn_id, {"ACTIVE", "ERROR"}, timeout=TIMEOUT)
+        assert reborn["status"] == "ACTIVE", reborn
+        assert rows(reborn) == expected
+    finally:
+        delete_instance(plane, demo, reborn_id)
+    backup_url = plane.url(demo, f"backups/{final['id']}")
+    assert plane.client.delete(backup_url, headers=demo.headers()).status_code == 202
+    deadline = time.monotonic() + 30
+    while plane.client.get(backup_url, headers=demo.headers()).status_code != 404:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert store_files(plane) == []
