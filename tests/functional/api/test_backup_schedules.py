@@ -105,3 +105,23 @@ def test_a_schedule_of_a_deleted_instance_goes(plane: ControlPlane) -> None:
     duty.run(utcnow() + timedelta(hours=2))
     with plane.db.read() as s:
         assert s.get(BackupSchedule, instance_id) is None
+
+
+def test_keep_days_expires_old_chains(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    duty = scheduler(plane)
+    with plane.worker():
+        instance_id = active_instance(plane, demo)
+        url = plane.url(demo, f"instances/{instance_id}/backup-schedule")
+        body = {"backup_schedule": {"every_hours": 1, "keep_days": 1}}
+        assert plane.client.put(url, json=body, headers=demo.headers()).status_code == 200
+        now = utcnow()
+        duty.run(now + timedelta(hours=1, minutes=1))
+        wait_idle(plane, instance_id)
+        (old,) = listed(plane, demo, instance_id)
+        duty.run(now + timedelta(days=2))  # a new backup is due, the old chain is 2 days old
+        wait_idle(plane, instance_id)
+        wait_idle(plane, old["id"])
+        left = listed(plane, demo, instance_id)
+    assert len(left) == 1 and left[0]["id"] != old["id"] and left[0]["status"] == "COMPLETED"
+    assert len(objects(plane)) == 1
