@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from strongroom.config.settings import FakeDriverSettings
 from strongroom.store.models import Backup
-from tests.functional.api.day2_support import active_instance, events, wait_idle
+from tests.functional.api.day2_support import active_instance, engine, events, wait_idle
 from tests.functional.api.test_backups import backup, completed, objects, wait_backup
 from tests.functional.api.test_instance_lifecycle import CREATE
 from tests.functional.jobs.test_worker_crash import run_crashing_worker
@@ -250,3 +250,19 @@ def test_a_worker_killed_mid_backup_leaves_failed_and_no_object(
         assert plane.wait_status(demo, source, {"ACTIVE"})["status"] == "ACTIVE"
         assert objects(plane) == []
         completed(plane, demo, source)  # the next backup works
+
+
+def test_a_worker_killed_inside_a_restore_is_resumed(plane: ControlPlane, tmp_path: Path) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    with plane.worker():
+        source = active_instance(plane, demo)
+        backup_id = completed(plane, demo, source)
+    r = plane.client.post(
+        plane.url(demo, "instances"), json=restore_body(backup_id), headers=demo.headers()
+    )
+    restored = r.json()["instance"]["id"]
+    run_crashing_worker(plane, tmp_path, inside="guest.restore")
+    with plane.worker():
+        doc = plane.wait_status(demo, restored, {"ACTIVE", "ERROR"}, timeout=60)
+    assert doc["status"] == "ACTIVE", doc
+    assert set(engine(plane, restored)["databases"]) == {"app"}
