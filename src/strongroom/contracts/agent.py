@@ -456,6 +456,11 @@ class WalSegment(WireModel):
     spooled_at: datetime = Field(
         description="When the archiver spooled it (UTC): the latest time its changes can be from."
     )
+    last_commit_at: datetime | None = Field(
+        None,
+        description="Time of the last transaction end recorded in it (UTC); None when it "
+        "records none. A point-in-time recovery can reach any time before the newest one.",
+    )
 
 
 class WalSegmentList(WireModel):

@@ -2,25 +2,29 @@
 the volume, taken over the private socket as the bootstrap superuser (replication is allowed
 there by peer authentication only): no backup account, no password.
 
-The checkpoint is the backup's WAL start and end points (pg_basebackup's verbose output), for
-the point-in-time recovery of a later design. Incrementals need continuous WAL archiving,
-which is not offered yet: an incremental request is refused.
+The checkpoint is the backup's WAL start and end points (pg_basebackup's verbose output). An
+incremental is a point in the continuously archived WAL (`WalPointStream`).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import secrets
 import shutil
 import subprocess
+import tarfile
+import time
 from collections.abc import Iterator
 
+from strongroom.contracts.agent import WalSwitch
 from strongroom.contracts.backups import BackupKind
 from strongroom.contracts.errors import BadRequest, InfrastructureError
 from strongroom_agent.engines.backup import BackupStream
 from strongroom_agent.engines.postgresql.config import SUPERUSER, Layout
 from strongroom_agent.engines.postgresql.lifecycle import BIN_DIR
+from strongroom_agent.engines.postgresql.wal import RECOVERY_FILE
 
 BASEBACKUP_BINARY = BIN_DIR / "pg_basebackup"
 READ_SIZE = 1 << 20
@@ -48,12 +52,41 @@ def backup_argv(layout: Layout, port: int) -> list[str]:
 
 
 def check_kind(kind: BackupKind, parent_checkpoint: str | None) -> None:
-    """`BadRequest` for an incremental: without a parent as for every engine, and with one
-    because PostgreSQL incrementals need WAL archiving."""
+    """`BadRequest` for an incremental without its parent's checkpoint."""
     if kind is BackupKind.INCREMENTAL and not parent_checkpoint:
         raise BadRequest("an incremental backup needs its parent's checkpoint")
-    if kind is BackupKind.INCREMENTAL:
-        raise BadRequest("postgresql backups are full only (incrementals need WAL archiving)")
+
+
+class WalPointStream(BackupStream):
+    """An incremental: a point in the continuously archived WAL. The WAL file in progress
+    was closed (so the archiver spools it); the stream is a tiny tar naming that point as the
+    recovery target, and a restore replays the archived WAL from the parent full up to it."""
+
+    def __init__(self, point: WalSwitch) -> None:
+        self.point = point
+
+    def chunks(self) -> Iterator[bytes]:
+        target = json.dumps({"target_lsn": self.point.lsn}).encode()
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+            info = tarfile.TarInfo(RECOVERY_FILE)
+            info.size, info.mode, info.mtime = len(target), 0o600, int(time.time())
+            archive.addfile(info, io.BytesIO(target))
+        yield buffer.getvalue()
+
+    def checkpoint(self) -> str:
+        return json.dumps(
+            {
+                "format": "wal-point",
+                "target_lsn": self.point.lsn,
+                "segment": self.point.segment,
+                "at": self.point.at.isoformat(),
+            },
+            sort_keys=True,
+        )
+
+    def close(self) -> None:
+        return None
 
 
 class BaseBackupStream(BackupStream):

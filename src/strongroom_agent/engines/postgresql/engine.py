@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -61,6 +62,7 @@ class PostgresqlEngine(PostgresqlAdministration):
         )
         self.intent_path = env.data_dir / "strongroom-engine.json"
         self.wal_spool = env.data_dir / wal.SPOOL_NAME
+        self.wal_restore = env.data_dir / wal.RESTORE_SPOOL_NAME
         self.os_user = env.os_user or self.default_os_user
         self._starting = False
 
@@ -162,6 +164,8 @@ class PostgresqlEngine(PostgresqlAdministration):
         backup.check_kind(kind, parent_checkpoint)
         if lifecycle.find_pid(self.layout) is None:
             raise Conflict("the database server is not running")
+        if kind is BackupKind.INCREMENTAL:
+            return backup.WalPointStream(self.switch_wal())
         return backup.BaseBackupStream(self.layout, self.port())
 
     def stage_restore(self, parts: Iterable[Iterator[bytes]]) -> None:
@@ -173,13 +177,26 @@ class PostgresqlEngine(PostgresqlAdministration):
         """Move the staged base backup into place, then start with the agent's address and
         port (or those of an earlier intent), recovering to the backup's end, and check that
         the server answers."""
-        restore.finish(self.layout, self.os_user)
+        target = restore.finish(self.layout, self.os_user, self.wal_restore)
         intent = load_intent(self.intent_path) or EngineIntent(
             listen_address=self.env.listen_address, port=self.env.port or self.default_port
         )
         lifecycle.ensure_directories(self.layout, self.os_user)
         save_intent(self.intent_path, intent.with_running(True))
+        if target is not None:
+            auto_conf = self.layout.datadir / "postgresql.auto.conf"
+            lifecycle.write_file(
+                auto_conf, wal.recovery_settings(self.wal_restore, target), self.os_user
+            )
+            lifecycle.write_file(self.layout.datadir / "recovery.signal", "", self.os_user)
+            log.info("recovering from archived WAL to %s", target)
         self._converge(intent)
+        if target is not None:
+            wal.wait_promoted(self.admin, self.state_is_running, wal.PROMOTE_TIMEOUT_SECONDS)
+            lifecycle.write_file(auto_conf, "", self.os_user)
+            shutil.rmtree(self.wal_restore, ignore_errors=True)
+            self.reload()
+            log.info("recovered to %s and promoted", target)
         health = self.health()
         if not health.healthy:
             raise InfrastructureError("the restored server does not answer", detail=health.detail)

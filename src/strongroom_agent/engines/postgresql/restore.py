@@ -1,7 +1,10 @@
 """Restores of a pg_basebackup tar: unpack the part into a staging directory on the volume,
 check it is one full base backup, chown it to the server's user and rename it into place as
 the data dir. The server then starts from its `backup_label` and replays the WAL the tar
-carries (`-X fetch`) up to the backup's end point."""
+carries (`-X fetch`) up to the backup's end point. Later parts carry archived WAL files
+(`wal/`) and a recovery target (`strongroom-recovery.json`: a WAL-point incremental's LSN or a
+point in time); with a target the server replays the archived WAL up to it, then is promoted
+(see `wal`)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from strongroom.contracts.errors import BadRequest, Conflict, InfrastructureError
+from strongroom_agent.engines.postgresql import wal
 from strongroom_agent.engines.postgresql.config import Layout
 
 TAR_BINARY = "/usr/bin/tar"
@@ -61,14 +65,18 @@ def _extract(part: Iterator[bytes], target: Path) -> None:
         raise InfrastructureError("unpacking a backup part failed", detail=f"tar: {message}")
 
 
-def finish(layout: Layout, os_user: str) -> None:
-    """Check the staged parts (exactly one full base backup), then chown and move it into
-    place. On failure nothing is left but the error."""
+def finish(layout: Layout, os_user: str, restore_spool: Path) -> dict[str, str] | None:
+    """Check the staged parts (one full base backup, then parts of archived WAL and a
+    recovery target), move the WAL into `restore_spool`, then chown and move the base backup
+    into place; the recovery target, if any. On failure nothing is left but the error."""
     parts = sorted(layout.staging.glob("part-*"), key=lambda p: int(p.name.split("-")[1]))
     try:
         if not parts:
             raise Conflict("no restore is staged")
         check_parts(parts)
+        target = wal.recovery_target(parts[1:])
+        if target is not None:
+            wal.stage_wal(parts[1:], restore_spool, os_user)
         full = parts[0]
         for name in LEFT_BEHIND:
             (full / name).unlink(missing_ok=True)
@@ -77,15 +85,19 @@ def finish(layout: Layout, os_user: str) -> None:
         os.replace(full, layout.datadir)
     finally:
         shutil.rmtree(layout.staging, ignore_errors=True)
+    return target
 
 
 def check_parts(parts: list[Path]) -> None:
-    """One part, a base backup (`backup_label`, `PG_VERSION` 15); `BadRequest` otherwise."""
+    """A base backup (`backup_label`, `PG_VERSION` 15), then only parts of archived WAL or a
+    recovery target (a WAL-point incremental); `BadRequest` otherwise."""
     for index, part in enumerate(parts):
         if index > 0:
+            if (part / wal.RECOVERY_FILE).is_file() or (part / wal.WAL_PART_DIR).is_dir():
+                continue
             raise BadRequest(
-                f"restore part {index} is not a full backup",
-                detail="PostgreSQL restores one full base backup (incrementals need WAL archiving)",
+                f"restore part {index} is neither archived WAL nor a recovery target",
+                detail="PostgreSQL restores one full base backup, then WAL up to a target",
             )
         if not (part / "backup_label").is_file():
             raise BadRequest(f"restore part {index} is not a full backup", detail="no backup_label")
