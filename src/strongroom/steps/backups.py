@@ -4,6 +4,8 @@ worker pulls the stream over the instance's mTLS channel and writes the object i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from strongroom.backups.keys import BackupKeys
@@ -70,30 +72,36 @@ class StreamBackup(Step):
                     "the worker taking the backup stopped mid-stream",
                     detail=f"stream started {backup.stream_started_at.isoformat()}Z",
                 )
-            kind, parent = BackupKind(backup.kind), _parent_checkpoint(s, backup)
-            key = backups.object_key(backup)
             backup.stream_started_at = utcnow()
+            attempt = _Attempt(
+                backup_id,
+                BackupKind(backup.kind),
+                _parent_checkpoint(s, backup),
+                backups.object_key(backup),
+                backup.stream_started_at,
+            )
         try:
-            self._stream(ctx, backup_id, kind, parent, key)
+            self._stream(ctx, attempt)
         except BaseException:
             with ctx.db.write() as s:  # this worker saw the failure: a retry may stream again
                 row = backups.get(s, backup_id)
-                if row is not None:
+                if row is not None and row.stream_started_at == attempt.started:
                     row.stream_started_at = None
             raise
 
-    def _stream(
-        self, ctx: StepContext, backup_id: str, kind: BackupKind, parent: str | None, key: str
-    ) -> None:
+    def _stream(self, ctx: StepContext, attempt: _Attempt) -> None:
         store = open_object_store(ctx.settings)
         master = backup_keys(ctx).current()
         target = load_facts(ctx).guest_target()
-        with ctx.drivers.guest.backup(target, kind, parent) as source:
+        with ctx.drivers.guest.backup(target, attempt.kind, attempt.parent) as source:
             stored, trailer = store_backup(
-                BackupSource(source.chunks(), source.trailer), store, key, master
+                BackupSource(source.chunks(), source.trailer), store, attempt.key, master
             )
         with ctx.db.write() as s:
-            backup = _require(backups.get(s, backup_id), backup_id)
+            backup = _require(backups.get(s, attempt.backup_id), attempt.backup_id)
+            if backup.stream_started_at != attempt.started or backup.status != backups.BUILDING:
+                # Another worker took the job over meanwhile (this one stalled): it decides.
+                raise InfrastructureError("the backup was taken over by another worker")
             backup.size_bytes, backup.checksum = stored.size, stored.sha256
             backup.location, backup.key_id = stored.key, master.key_id
             backup.checkpoint = trailer.checkpoint
@@ -102,6 +110,17 @@ class StreamBackup(Step):
             if instance is not None:
                 what = f"backup {backup.name!r} ({backup.kind}, {stored.size} bytes) completed"
                 instances.record_event(s, instance, "backup", what)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One try at streaming a backup, named by when it started (`stream_started_at`)."""
+
+    backup_id: str
+    kind: BackupKind
+    parent: str | None
+    key: str
+    started: datetime
 
 
 def _parent_checkpoint(s: Any, backup: Backup) -> str | None:
