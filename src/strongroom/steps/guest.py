@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from strongroom.drivers.specs import DatabaseSpec, PrepareSpec, UserSpec
 from strongroom.steps.base import RetryPolicy, Step, StepContext
 from strongroom.steps.facts import load_facts
 
 PREPARE_TIMEOUT_SECONDS = 300.0
+PREPARED_AT = "prepared_at"
+"""Checkpointed by `PrepareGuest`: when (epoch seconds) the prepare ended, the engine answering."""
 
 
 class PrepareGuest(Step):
@@ -38,3 +42,4 @@ class PrepareGuest(Step):
             ),
         )
         ctx.drivers.guest.prepare(facts.guest_target(), spec, PREPARE_TIMEOUT_SECONDS)
+        ctx.state[PREPARED_AT] = time.time()

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import time
+
 from strongroom.domain.instance_status import OperatingStatus, Status
 from strongroom.steps.base import Step, StepContext
 from strongroom.steps.facts import load_facts
+from strongroom.steps.guest import PREPARED_AT
 from strongroom.store import instances, networks
 from strongroom.store.database import utcnow
 from strongroom.store.models import Instance
 
+FRESH_PREPARE_SECONDS = 5.0
+
 
 class MarkActive(Step):
-    """The instance is usable: ACTIVE, with the engine's health as its operating status."""
+    """The instance is usable: ACTIVE, with the engine's health as its operating status.
+
+    A prepare that ended moments ago (the engine answered its statements) is that health; an
+    older one (this job resumed after a crash) is checked again with the agent."""
 
     name = "mark_active"
 
     def do(self, ctx: StepContext) -> None:
-        health = ctx.drivers.guest.health(load_facts(ctx).guest_target())
-        operating = OperatingStatus.HEALTHY if health.engine_running else OperatingStatus.ERROR
+        if 0 <= time.time() - ctx.state.get(PREPARED_AT, 0.0) < FRESH_PREPARE_SECONDS:
+            operating = OperatingStatus.HEALTHY
+        else:
+            health = ctx.drivers.guest.health(load_facts(ctx).guest_target())
+            operating = OperatingStatus.HEALTHY if health.engine_running else OperatingStatus.ERROR
         with ctx.db.write() as s:
             instance = s.get(Instance, ctx.resource_id)
             if instance is None or instance.status != Status.BUILD:
