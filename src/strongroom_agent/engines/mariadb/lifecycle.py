@@ -33,9 +33,10 @@ def ensure_directories(layout: Layout, os_user: str) -> None:
 
 
 def initialise(layout: Layout, os_user: str) -> bool:
-    """Run mariadb-install-db unless the data dir exists. It installs into a sibling
-    directory renamed into place at the end, so a crash mid-way leaves nothing half done.
-    Returns whether it initialised."""
+    """Run mariadb-install-db unless the data dir exists (after `ensure_directories`: its
+    temporary tables go to the private tmpdir). It installs into a sibling directory renamed
+    into place at the end, so a crash mid-way leaves nothing half done. Returns whether it
+    initialised."""
     if layout.datadir.is_dir():
         return False
     partial = layout.datadir.with_name(layout.datadir.name + ".partial")
@@ -47,6 +48,10 @@ def initialise(layout: Layout, os_user: str) -> bool:
         "--no-defaults",
         f"--user={os_user}",
         f"--datadir={partial}",
+        # Private temporary tables: every mariadbd starting on the host deletes the `#sql*`
+        # files of its tmpdir (leftovers, it assumes), which made a bootstrap sharing /tmp
+        # fail now and then under load ("Error on delete of '/tmp/#sql-temptable-...'").
+        f"--tmpdir={layout.tmpdir}",
         "--skip-test-db",
         "--skip-name-resolve",
         "--auth-root-authentication-method=socket",
