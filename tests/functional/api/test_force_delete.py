@@ -16,7 +16,7 @@ from strongroom.jobs.queue import JobQueue, LeaseLost
 from strongroom.keyring import Keyring, SecretBox
 from strongroom.store.database import utcnow
 from strongroom.store.models import Instance, Job
-from tests.functional.api.day2_support import active_instance
+from tests.functional.api.day2_support import active_instance, wait_idle
 from tests.functional.jobs.test_worker_crash import create, kinds, ports_held, run_crashing_worker
 from tests.support.controlplane import ControlPlane, Tenant
 
@@ -34,7 +34,10 @@ def _force_delete(plane: ControlPlane, tenant: Tenant, instance_id: str) -> Any:
 def _jobs(plane: ControlPlane, instance_id: str) -> dict[str, str]:
     with plane.db.read() as s:
         rows = s.scalars(select(Job).where(Job.resource_id == instance_id).order_by(Job.created_at))
-        return {j.workflow: j.state for j in rows}
+        found = [(j.workflow, j.state, j.error_code, j.error_message) for j in rows]
+    jobs = {workflow: state for workflow, state, _, _ in found}
+    assert len(jobs) == len(found), found
+    return jobs
 
 
 def _hang(plane: ControlPlane, instance_id: str) -> None:
@@ -51,6 +54,7 @@ def _gone(plane: ControlPlane, admin: Tenant, demo: Tenant, instance_id: str) ->
     started = time.monotonic()
     with plane.worker():
         assert plane.wait_status(demo, instance_id, {"DELETED"}, timeout=30)
+        wait_idle(plane, instance_id)  # the job closes just after the record is deleted
     took = time.monotonic() - started
     assert kinds(plane, instance_id) == [], "fake infrastructure left behind"
     assert ports_held(plane, instance_id) == 0
@@ -81,10 +85,8 @@ def test_force_delete_of_an_instance_whose_build_worker_died_or_hangs(
 
     took = _gone(plane, admin, demo, instance_id)
     assert took < plane.settings.worker.lease_seconds + 8, f"force delete took {took:.1f} s"
-    assert _jobs(plane, instance_id) == {
-        "create_instance": "cancelled",
-        "force_delete_instance": "succeeded",
-    }
+    jobs = _jobs(plane, instance_id)
+    assert jobs == {"create_instance": "cancelled", "force_delete_instance": "succeeded"}, jobs
     with plane.db.read() as s:
         create_job = s.scalars(select(Job).where(Job.workflow == "create_instance")).one()
         assert create_job.sealed_secrets is None, "the cancelled job's secrets are erased"
@@ -107,6 +109,8 @@ def test_force_delete_of_an_instance_in_error_and_of_a_stuck_delete(plane: Contr
     admin = plane.tenant("admin", "root", "admin")
     with plane.worker():
         broken, stuck = active_instance(plane, demo), active_instance(plane, demo)
+        wait_idle(plane, broken)
+        wait_idle(plane, stuck)
     with plane.db.write() as s:
         row = s.get(Instance, broken)
         assert row is not None
