@@ -21,6 +21,7 @@ from strongroom_agent.engines.base import Engine, EngineEnvironment
 from strongroom_agent.operations import OperationRunner
 from strongroom_agent.service import AgentService
 from strongroom_agent.settings import AgentSettings, load_settings
+from strongroom_agent.supervisor import RestartPolicy
 
 BOOT_FILE = "engine-boot.json"
 """Beside the config: `{"engine": NAME}` asks for the engine's initialisation at boot."""
@@ -42,6 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure(settings.log_dir, settings.instance_id)
     if boot_requested(args.config.with_name(BOOT_FILE), settings.engine):
         service.initialise_at_boot()
+    service.supervise(
+        RestartPolicy(
+            attempts=settings.restart_attempts,
+            window_seconds=settings.restart_window_seconds,
+            backoff_seconds=settings.restart_backoff_seconds,
+            interval_seconds=settings.supervise_interval_seconds,
+        )
+    )
     # The web stack is most of the agent's start-up time: imported while the engine initialises.
     from strongroom_agent.server.app import create_app
     from strongroom_agent.server.tls import serve

@@ -19,6 +19,7 @@ from strongroom_agent import __version__, volume
 from strongroom_agent.administration import AdministrationService
 from strongroom_agent.engines.base import Engine
 from strongroom_agent.operations import OperationRunner, describe_error
+from strongroom_agent.supervisor import EngineSupervisor, RestartPolicy
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,12 @@ class AgentService:
         self.administration = AdministrationService(engine, runner)
         self._booted = threading.Event()
         self._booted.set()
+        self.supervisor: EngineSupervisor | None = None
+
+    def supervise(self, policy: RestartPolicy) -> None:
+        """Watch the engine from now on and start it again when it crashes (`supervisor`)."""
+        self.supervisor = EngineSupervisor(self.engine, self.runner, policy)
+        self.supervisor.start()
 
     def initialise_at_boot(self) -> bool:
         """Start the engine's secret-free initialisation (`Engine.initialise`) in the
@@ -75,6 +82,7 @@ class AgentService:
             engine_state=self.engine.state(),
             health=self.engine.health(),
             volume=volume.usage(self.engine.env.data_dir),
+            restarts=self.supervisor.history() if self.supervisor else [],
         )
 
     def prepare(self, request: PrepareRequest) -> OperationAccepted:

@@ -45,6 +45,22 @@ class AgentSettings(BaseModel):
     stop_timeout_seconds: float = Field(
         120.0, gt=0, description="How long a clean shutdown may take before it is forced."
     )
+    restart_attempts: int = Field(
+        3,
+        ge=0,
+        le=100,
+        description="Starts of a crashed engine the agent tries within `restart_window_seconds` "
+        "before it gives up (0: never; the engine stays down until asked to start).",
+    )
+    restart_window_seconds: float = Field(
+        600.0, gt=0, description="The window in which `restart_attempts` are counted."
+    )
+    restart_backoff_seconds: float = Field(
+        1.0, gt=0, description="Pause before the second attempt; doubles with each one (max 60 s)."
+    )
+    supervise_interval_seconds: float = Field(
+        2.0, gt=0, description="How often the agent checks that a running engine still runs."
+    )
 
     @field_validator("bind_host", "listen_address")
     @classmethod

@@ -114,7 +114,7 @@ class Agent:
     def engine_log_dir(self) -> Path:
         return self.log_dir / self.datastore.log_subdir
 
-    def write_config(self, memory_mib: int = 256) -> None:
+    def write_config(self, memory_mib: int = 256, **options: Any) -> None:
         certs = self.pki.server_cert(self.instance_id)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = {
@@ -132,6 +132,7 @@ class Agent:
             "vcpus": 1,
             "listen_address": "127.0.0.1",
             "engine_port": self.engine_port,
+            **options,
         }
         self.config_path.write_text(json.dumps(config))
 
@@ -221,15 +222,17 @@ def launch_agent(
     pki: Pki,
     instance_id: str,
     datastore: DatastoreClient = MARIADB,
+    **options: Any,
 ) -> Agent:
-    """Configure and start an agent for `instance_id` serving `datastore`, registered for
-    cleanup (its directory is named after both, so one module may run each datastore)."""
+    """Configure and start an agent for `instance_id` serving `datastore` (`options`: more
+    agent settings), registered for cleanup (its directory is named after both, so one module
+    may run each datastore)."""
     key = instance_id if datastore is MARIADB else f"{instance_id}-{datastore.name}"
     root = e2e_root / key
     root.mkdir(mode=0o755)
     agent = Agent(instance_id, root, free_port(), free_port(), pki, datastore)
     agents[key] = agent
-    agent.write_config()
+    agent.write_config(**options)
     agent.start()
     return agent
 

@@ -49,7 +49,8 @@ def wait_state(agent: Agent, wanted: EngineState, timeout: float = 10) -> None:
 def test_prepare_after_crash_leftovers_then_engine_crash_and_start(
     agents: dict[str, Agent], e2e_root: Path, pki: Pki, bystander: subprocess.Popen[bytes]
 ) -> None:
-    agent = launch_agent(agents, e2e_root, pki, "inst-recover")
+    # supervision off: this is about starting a crashed engine on request
+    agent = launch_agent(agents, e2e_root, pki, "inst-recover", restart_attempts=0)
     plant_leftovers(agent, bystander.pid)
     client = agent.client()
     assert client.status().engine_state is EngineState.STOPPED
@@ -69,3 +70,41 @@ def test_prepare_after_crash_leftovers_then_engine_crash_and_start(
     pymysql.connect(
         host="127.0.0.1", port=agent.engine_port, user="carol", password=PASSWORD
     ).close()
+
+
+def test_the_agent_starts_a_crashed_engine_again_then_gives_up(
+    agents: dict[str, Agent], e2e_root: Path, pki: Pki
+) -> None:
+    agent = launch_agent(
+        agents,
+        e2e_root,
+        pki,
+        "inst-supervised",
+        restart_attempts=1,
+        supervise_interval_seconds=0.2,
+    )
+    client = agent.client()
+    request = PrepareRequest(users=[UserSpec(name="carol", password=PASSWORD)])
+    client.wait_operation(client.prepare(request), timeout=60)
+    first = agent.engine_pid()
+    assert first is not None
+
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not client.status().restarts:
+        assert time.monotonic() < deadline, "the crashed engine was never started again"
+        time.sleep(0.1)
+    wait_state(agent, EngineState.RUNNING, timeout=30)
+    status = client.status()
+    assert [(r.attempt, r.outcome.value) for r in status.restarts] == [(1, "restarted")]
+    assert agent.engine_pid() not in (None, first)
+    pymysql.connect(
+        host="127.0.0.1", port=agent.engine_port, user="carol", password=PASSWORD
+    ).close()
+
+    os.kill(agent.engine_pid() or 0, signal.SIGKILL)  # a second crash within the window
+    deadline = time.monotonic() + 30
+    while [r.outcome.value for r in client.status().restarts][-1:] != ["gave_up"]:
+        assert time.monotonic() < deadline, "the agent never gave up"
+        time.sleep(0.1)
+    assert client.status().engine_state is EngineState.FAILED
