@@ -20,6 +20,7 @@ from strongroom.jobs.kinds import DELETE_INSTANCE as DELETE
 from strongroom.jobs.queue import JobQueue
 from strongroom.services.backups import BackupService, RestoreSource, restore_source
 from strongroom.services.configurations import attachable
+from strongroom.services.pitr import check_restore_point
 from strongroom.services.requests import CreateInstance
 from strongroom.services.scope import check_write, visible_instance
 from strongroom.services.views import EventView, InstanceView, instance_views
@@ -87,6 +88,7 @@ class InstanceService:
                         for u in req.users
                     ],
                     "restore_chain": list(restore.chain_ids) if restore else [],
+                    "restore_time": req.restore_time.isoformat() if req.restore_time else None,
                 },
                 secrets={"user_passwords": {u.name: u.password for u in req.users}},
             )
@@ -187,7 +189,9 @@ class InstanceService:
                 "from the backup; do not give databases or users."
             )
         with self.db.read() as s:
-            return restore_source(s, ctx, req.restore_from)
+            source = restore_source(s, ctx, req.restore_from)
+            check_restore_point(s, source.chain_ids, source.datastore, req.restore_time)
+            return source
 
     def _check_name(self, name: str) -> None:
         problem = instance_name_problem(name, self.settings.limits.max_name_length)

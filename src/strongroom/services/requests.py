@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -33,4 +34,5 @@ class CreateInstance:
     databases: tuple[DatabaseRequest, ...] = ()
     users: tuple[UserRequest, ...] = field(default=(), repr=False)
     restore_from: str | None = None  # a backup id (Trove's restorePoint.backupRef)
+    restore_time: datetime | None = None  # Strongroom extension: naive UTC
     deletion_protection: bool = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from strongroom.datastores import load_catalog
 from strongroom.domain.firewall import Access, FirewallRule, engine_rules
 from strongroom.domain.instance_status import shown_status
+from strongroom.store import wal
 from strongroom.store.models import Instance, Network, Port
 
 
@@ -57,6 +58,8 @@ class InstanceView:
     fault: FaultView | None
     rules: tuple[FirewallRule, ...]
     deletion_protection: bool = False
+    archives_wal: bool = False
+    latest_restorable_time: datetime | None = None
 
 
 def instance_views(session: Session, rows: list[Instance], *, admin: bool) -> list[InstanceView]:
@@ -68,7 +71,16 @@ def instance_views(session: Session, rows: list[Instance], *, admin: bool) -> li
         for p in session.scalars(query):
             ports.setdefault(p.instance_id, []).append(p)
     nets = {n.id: n for n in session.scalars(select(Network))}
-    return [_view(r, ports.get(r.id, []), nets, admin=admin) for r in rows]
+    archiving = {d.name for d in load_catalog() if "wal_archiving" in d.capabilities}
+    latest = wal.latest_ends(session, [r.id for r in rows if r.datastore in archiving])
+    return [
+        replace(
+            _view(r, ports.get(r.id, []), nets, admin=admin),
+            archives_wal=r.datastore in archiving,
+            latest_restorable_time=latest.get(r.id),
+        )
+        for r in rows
+    ]
 
 
 def _view(

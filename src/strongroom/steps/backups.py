@@ -19,6 +19,7 @@ from strongroom.jobs.queue import JobQueue
 from strongroom.keyring import Keyring, SecretBox
 from strongroom.steps.base import RetryPolicy, Step, StepContext
 from strongroom.steps.facts import load_facts
+from strongroom.steps.wal_restore import wal_parts
 from strongroom.store import backups, instances
 from strongroom.store.database import utcnow
 from strongroom.store.models import Backup
@@ -231,10 +232,9 @@ class RestoreBackup(Step):
         kinds, stored = _stored_chain(ctx, chain_ids)
         store = open_object_store(ctx.settings)
         parts = open_chain(store, stored, backup_keys(ctx))
+        chain = list(zip(kinds, parts, strict=True)) + wal_parts(ctx, chain_ids)
         try:
-            ctx.drivers.guest.restore(
-                target, list(zip(kinds, parts, strict=True)), RESTORE_TIMEOUT_SECONDS
-            )
+            ctx.drivers.guest.restore(target, chain, RESTORE_TIMEOUT_SECONDS)
         except Conflict:  # the data was moved into place before a crash: just start it
             ctx.drivers.guest.start_engine(target, RESTORE_TIMEOUT_SECONDS)
 

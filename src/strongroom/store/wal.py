@@ -80,3 +80,15 @@ def drop(session: Session, instance_id: str, name: str) -> None:
     row = get(session, instance_id, name)
     if row is not None:
         session.delete(row)
+
+
+def latest_ends(session: Session, instance_ids: list[str]) -> dict[str, datetime]:
+    """`latest_end` of many instances in one query (those with none are left out)."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(
+        select(WalSegment.instance_id, func.max(WalSegment.ended_at))
+        .where(WalSegment.instance_id.in_(instance_ids))
+        .group_by(WalSegment.instance_id)
+    ).all()
+    return {instance_id: end for instance_id, end in rows if end is not None}

@@ -116,7 +116,8 @@ class WalShipper:
             key,
             master,
         )
-        ended = segment.spooled_at.astimezone(UTC).replace(tzinfo=None)
+        last = segment.last_commit_at
+        ended = None if last is None else last.astimezone(UTC).replace(tzinfo=None)
         with self.db.write() as s:
             wal.record(
                 s,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from strongroom.api.schemas.common import Body, links, timestamp
 from strongroom.contracts.errors import BadRequest
+from strongroom.services.pitr import parse_time
 from strongroom.services.requests import CreateInstance, DatabaseRequest, UserRequest
 from strongroom.services.views import InstanceView
 
@@ -97,6 +99,7 @@ class CreateInstanceFields(Body):
                 for u in self.users
             ),
             restore_from=_backup_ref(self.restorePoint),
+            restore_time=_restore_time(self.restorePoint),
             deletion_protection=self.deletion_protection,
         )
 
@@ -119,6 +122,13 @@ def _backup_ref(restore_point: dict[str, Any] | None) -> str | None:
     if not isinstance(ref, str) or not ref:
         raise BadRequest("restorePoint needs a backupRef (a backup id).")
     return ref
+
+
+def _restore_time(restore_point: dict[str, Any] | None) -> datetime | None:
+    """Strongroom extension: `restorePoint.restore_time`, a point in time after the backup."""
+    if restore_point is None or restore_point.get("restore_time") is None:
+        return None
+    return parse_time(restore_point["restore_time"])
 
 
 class CreateInstanceBody(Body):
@@ -190,6 +200,8 @@ def render_instance(view: InstanceView, base_url: str, region: str) -> dict[str,
         "tenant_id": view.project_id,
         "deletion_protection": view.deletion_protection,  # Strongroom extension
     }
+    if view.archives_wal:  # Strongroom extension: the newest point-in-time restore target
+        doc["latest_restorable_time"] = timestamp(view.latest_restorable_time)
     if view.fault is not None:
         doc["fault"] = {
             "message": view.fault.message,

@@ -22,6 +22,7 @@ from strongroom.drivers.specs import (
     GuestHealth,
     GuestLog,
     GuestLogChunk,
+    GuestRestart,
     GuestPaths,
     GuestTarget,
     PrepareSpec,
@@ -193,6 +194,12 @@ class FakeGuest:
             engine_state=("running" if prepared else "stopped") if running else "unknown",
             volume_used_bytes=0 if running else None,
             volume_total_bytes=None,
+            restarts=tuple(
+                GuestRestart(datetime.fromisoformat(r["at"]), r["attempt"], r["outcome"], r["detail"])
+                for r in (self.world.get("engine-restarts", target.instance_id) or {}).get(
+                    "restarts", []
+                )
+            ),
         )
 
     # Day-2: the engine's accounts, configuration and logs live in the instance's "prepared"
@@ -336,7 +343,12 @@ class FakeGuest:
         self.world.operation("guest.wal_segments")
         spool = (self.world.get("wal", target.instance_id) or {}).get("spool", {})
         return [
-            WalSegment(name=name, size_bytes=len(_fake_wal(target, name)), spooled_at=at)
+            WalSegment(
+                name=name,
+                size_bytes=len(_fake_wal(target, name)),
+                spooled_at=at,
+                last_commit_at=at,
+            )
             for name, at in sorted(spool.items())
         ]
 
