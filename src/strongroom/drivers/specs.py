@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,17 @@ class GuestTarget:
 
 
 @dataclass(frozen=True)
+class GuestRestart:
+    """The agent's attempt to start a crashed engine: outcome "restarted", "failed" or
+    "gave_up" (attempt 0)."""
+
+    at: datetime
+    attempt: int
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class GuestHealth:
     reachable: bool
     engine_running: bool
@@ -69,6 +81,7 @@ class GuestHealth:
     message: str = ""
     # "running", "stopped" (on purpose), "starting", "failed", or "unknown" (no answer)
     engine_state: str = "unknown"
+    restarts: tuple[GuestRestart, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from strongroom.drivers.specs import (
     GuestHealth,
     GuestLog,
     GuestLogChunk,
-    GuestRestart,
     GuestPaths,
+    GuestRestart,
     GuestTarget,
     PrepareSpec,
     SandboxSpec,
@@ -194,12 +194,7 @@ class FakeGuest:
             engine_state=("running" if prepared else "stopped") if running else "unknown",
             volume_used_bytes=0 if running else None,
             volume_total_bytes=None,
-            restarts=tuple(
-                GuestRestart(datetime.fromisoformat(r["at"]), r["attempt"], r["outcome"], r["detail"])
-                for r in (self.world.get("engine-restarts", target.instance_id) or {}).get(
-                    "restarts", []
-                )
-            ),
+            restarts=_restarts(self.world, target.instance_id),
         )
 
     # Day-2: the engine's accounts, configuration and logs live in the instance's "prepared"
@@ -430,6 +425,15 @@ def _user_record(spec: UserSpec) -> dict[str, Any]:
         "databases": sorted(spec.databases),
         "password_sha256": _digest(spec.password),
     }
+
+
+def _restarts(world: FakeWorld, instance_id: str) -> tuple[GuestRestart, ...]:
+    """The agent's crash restarts a test put in the world (`engine-restarts`)."""
+    listed = (world.get("engine-restarts", instance_id) or {}).get("restarts", [])
+    return tuple(
+        GuestRestart(datetime.fromisoformat(r["at"]), r["attempt"], r["outcome"], r["detail"])
+        for r in listed
+    )
 
 
 def _fake_log(instance_id: str, name: str, enabled: bool) -> bytes:

@@ -26,6 +26,7 @@ from strongroom.drivers.specs import (
     GuestHealth,
     GuestLog,
     GuestLogChunk,
+    GuestRestart,
     GuestTarget,
     PrepareSpec,
     UserChange,
@@ -92,6 +93,9 @@ class LocalGuest:
             volume_total_bytes=status.volume.total_bytes,
             message=status.health.detail or "",
             engine_state=status.engine_state.value,
+            restarts=tuple(
+                GuestRestart(r.at, r.attempt, r.outcome.value, r.detail) for r in status.restarts
+            ),
         )
 
     def _client(self, target: GuestTarget, timeout: float = 10.0) -> AgentClient:
