@@ -6,13 +6,18 @@ Runs `strongroom up` (local backend, 2 worker processes, its own state dir, port
 and /24s) and creates N instances through the HTTP API one after another, then N at once,
 timing each from POST to ACTIVE + HEALTHY. The raw side does by hand what every instance needs
 at least: a network namespace, `mariadb-install-db`, `mariadbd` started in the namespace, and
-the first connection. Prints p50/p95 of both and their ratio, then the resident memory of the
-control plane (API + workers) with every instance running, and of each instance's sandbox.
+the first connection; each raw run alternates with a sequential create, so that both see the
+same load on a shared machine (and the same number of instances already running). Prints
+p50/p95 of both and their ratio, the median time of each create step (from the worker log),
+then the resident memory of the control plane (API + workers) with every instance running,
+and of each instance's sandbox. The workers run with the default intervals (health every
+10 s): ACTIVE + HEALTHY is set from the agent's answer at the end of the create.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import secrets
 import statistics
 import subprocess
@@ -26,7 +31,7 @@ from typing import Any
 import httpx
 import yaml
 
-from bench.raw_mariadb import raw_provision
+from bench.raw_mariadb import prepare_root, raw_once
 from tests.e2e.local_backend.local_backend_harness import LocalRun, free_subnets, sweep
 from tests.support.pgcluster import free_port
 
@@ -43,7 +48,7 @@ class Plane:
         config.write_text(
             f'state_dir = "{run.state_dir}"\nclouds_yaml = "{run.state_dir / "clouds.yaml"}"\n'
             f"[api]\nport = {self.api}\n[identity]\nport = {self.identity}\n"
-            "[worker]\nprocesses = 2\npoll_seconds = 0.1\nhealth_interval_seconds = 1\n"
+            "[worker]\nprocesses = 2\npoll_seconds = 0.1\n"
             f'[drivers]\nbackend = "local"\n[drivers.local]\nname_prefix = "{run.prefix}"\n'
             f'[[networks]]\nname = "management"\nrole = "management"\ncidr = "{run.management}"\n'
             f'[[networks]]\nname = "public"\nrole = "user"\ncidr = "{run.public}"\n'
@@ -145,6 +150,15 @@ def sandbox_rss(prefix: str) -> list[float]:
     return sizes
 
 
+def step_medians(log: Path) -> dict[str, float]:
+    """Median seconds of each create step, from the workers' log."""
+    found: dict[str, list[float]] = {}
+    pattern = re.compile(r"create_instance: (\w+) do done in ([\d.]+) s")
+    for match in pattern.finditer(log.read_text(errors="replace")):
+        found.setdefault(match.group(1), []).append(float(match.group(2)))
+    return {step: statistics.median(times) for step, times in found.items()}
+
+
 def describe(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -160,10 +174,14 @@ def main() -> None:
     management, public = free_subnets(2)
     run = LocalRun(f"srb{secrets.token_hex(2)}", root / "state", management, public)
     run.state_dir.mkdir(mode=0o755)
-    raw = raw_provision(n, root / "raw")
+    prepare_root(root / "raw")
     plane = Plane(run)
+    raw: list[float] = []
+    sequential: list[float] = []
     try:
-        sequential = [plane.create_and_wait(f"seq{i}") for i in range(n)]
+        for i in range(n):
+            raw.append(raw_once(root / "raw", i))
+            sequential.append(plane.create_and_wait(f"seq{i}"))
         with ThreadPoolExecutor(max_workers=n) as pool:
             parallel = list(pool.map(plane.create_and_wait, [f"par{i}" for i in range(n)]))
         assert plane.proc.pid
@@ -181,6 +199,10 @@ def main() -> None:
     print(
         f"  ratio to raw at p50: sequential {p50(sequential) / p50(raw):.2f}, "
         f"parallel {p50(parallel) / p50(raw):.2f}"
+    )
+    print(
+        "  create steps, median s: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in step_medians(run.state_dir / "up.log").items())
     )
     print(f"memory with {2 * n} instances running:")
     print(

@@ -13,9 +13,19 @@ import pymysql
 
 def raw_provision(count: int, root: Path) -> list[float]:
     """Seconds for: netns + mariadb-install-db + mariadbd in the netns + first connection."""
+    prepare_root(root)
+    return [raw_once(root, i) for i in range(count)]
+
+
+def prepare_root(root: Path) -> None:
+    """The directory the raw runs work in (the `mysql` user must reach into it)."""
     root.mkdir(mode=0o755, parents=True)
     shutil.chown(root, "mysql", "mysql")
-    return [_one(root / f"raw{i}", f"srraw{os.getpid() % 10000}x{i}") for i in range(count)]
+
+
+def raw_once(root: Path, index: int) -> float:
+    """One raw provisioning in `root` (see `prepare_root`); everything is removed after."""
+    return _one(root / f"raw{index}", f"srraw{os.getpid() % 10000}x{index}")
 
 
 def _one(home: Path, netns: str) -> float:
@@ -33,6 +43,7 @@ def _one(home: Path, netns: str) -> float:
                 "--no-defaults",
                 "--user=mysql",
                 f"--datadir={data}",
+                f"--tmpdir={home}",  # as the agent does: a mariadbd starting empties /tmp's #sql*
                 "--skip-test-db",
                 "--auth-root-authentication-method=socket",
             ],
@@ -48,6 +59,7 @@ def _one(home: Path, netns: str) -> float:
                 "mariadbd",
                 "--no-defaults",
                 f"--datadir={data}",
+                f"--tmpdir={home}",
                 f"--socket={sock}",
                 "--user=mysql",
                 "--bind-address=127.0.0.1",
