@@ -1,4 +1,5 @@
-"""The health manager: ask every live instance's agent how it is; record changes as events."""
+"""The health manager: ask every live instance's agent how it is; record changes as events,
+and each crash restart the agent reports (once: its message names the agent's time)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from sqlalchemy import select
 from strongroom.domain.health import judge
 from strongroom.domain.instance_status import Status
 from strongroom.drivers.registry import DriverSet
-from strongroom.drivers.specs import GuestTarget
+from strongroom.drivers.specs import GuestRestart, GuestTarget
 from strongroom.jobs.queue import UNFINISHED
 from strongroom.store import instances
 from strongroom.store.database import Database, utcnow
-from strongroom.store.models import Instance, Job, Port
+from strongroom.store.models import Event, Instance, Job, Port
 
 log = logging.getLogger(__name__)
 
 # Instances the health manager watches: built and not in the middle of an operation.
 WATCHED = (Status.ACTIVE, Status.RESTART_REQUIRED, Status.SHUTDOWN)
+RESTART_EVENT = "engine restart"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class HealthManager:
                 else None
             )
             self._record(target.instance_id, verdict.operating_status, verdict.reason, used)
+            if health.restarts:
+                self._record_restarts(target.instance_id, health.restarts)
 
     def _watched(self) -> list[_Watched]:
         with self.db.read() as s:
@@ -78,3 +82,41 @@ class HealthManager:
                 )
                 instances.record_event(s, row, "health", f"{operating}: {reason}")
                 row.operating_status = operating
+
+    def _record_restarts(self, instance_id: str, restarts: tuple[GuestRestart, ...]) -> None:
+        with self.db.write() as s:
+            row = s.get(Instance, instance_id)
+            if row is None or row.deleted_at is not None:
+                return
+            known = set(
+                s.scalars(
+                    select(Event.message).where(
+                        Event.instance_id == instance_id, Event.kind == RESTART_EVENT
+                    )
+                )
+            )
+            for restart in restarts:
+                message = restart_message(restart)
+                if message not in known:
+                    log.warning("instance %s: %s", instance_id, message)
+                    instances.record_event(s, row, RESTART_EVENT, message)
+                    known.add(message)
+
+
+def restart_message(restart: GuestRestart) -> str:
+    """The event's words; the agent's time in them tells one restart from another."""
+    when = restart.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if restart.outcome == "restarted":
+        return (
+            "the database engine crashed; the agent started it again "
+            f"(attempt {restart.attempt}, {when})"
+        )
+    if restart.outcome == "failed":
+        return (
+            f"the database engine crashed; the agent's start attempt {restart.attempt} failed: "
+            f"{restart.detail} ({when})"
+        )
+    return (
+        f"the database engine keeps crashing: the agent gave up ({restart.detail}; {when}); "
+        "restart the instance once the cause is fixed"
+    )

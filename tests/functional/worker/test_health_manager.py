@@ -7,6 +7,9 @@ import time
 import pytest
 
 from strongroom.config.settings import WorkerSettings
+from strongroom.drivers.fake.world import FakeWorld
+from strongroom.drivers.registry import build_drivers
+from strongroom.worker.health import HealthManager
 from tests.functional.api.test_instance_lifecycle import CREATE
 from tests.support.controlplane import ControlPlane, Tenant
 
@@ -54,4 +57,38 @@ def test_engine_down_and_back_is_seen_within_two_intervals(plane: ControlPlane) 
     assert messages == [
         "UNHEALTHY: the guest agent does not answer",
         "HEALTHY: the database engine is running",
+    ]
+
+
+def test_the_agents_crash_restarts_become_events_once(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    r = plane.client.post(plane.url(demo, "instances"), json=CREATE, headers=demo.headers())
+    instance_id = r.json()["instance"]["id"]
+    with plane.worker():
+        plane.wait_status(demo, instance_id, {"ACTIVE"})
+    reported = [
+        {"at": "2026-11-25T10:00:01+00:00", "attempt": 1, "outcome": "restarted", "detail": ""},
+        {"at": "2026-11-25T10:00:09+00:00", "attempt": 2, "outcome": "failed", "detail": "exit 1"},
+        {
+            "at": "2026-11-25T10:00:20+00:00",
+            "attempt": 0,
+            "outcome": "gave_up",
+            "detail": "2 starts",
+        },
+    ]
+    world = FakeWorld(plane.settings.state_dir / "fake", plane.settings.drivers.fake)
+    world.put("engine-restarts", instance_id, {"restarts": reported[:1]})
+    manager = HealthManager(plane.db, build_drivers(plane.settings))
+    manager.run()
+    manager.run()  # the agent still lists the same restart: no second event
+    world.put("engine-restarts", instance_id, {"restarts": reported})
+    manager.run()
+    r = plane.client.get(plane.url(demo, f"instances/{instance_id}/events"), headers=demo.headers())
+    messages = [e["message"] for e in r.json()["events"] if e["kind"] == "engine restart"]
+    crashed = "the database engine crashed; the agent"
+    assert messages == [
+        f"{crashed} started it again (attempt 1, 2026-11-25 10:00:01 UTC)",
+        f"{crashed}'s start attempt 2 failed: exit 1 (2026-11-25 10:00:09 UTC)",
+        "the database engine keeps crashing: the agent gave up "
+        "(2 starts; 2026-11-25 10:00:20 UTC); restart the instance once the cause is fixed",
     ]
