@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import os
+import signal
 import socket
 import ssl
 import time
@@ -118,6 +119,33 @@ def test_health_manager_sees_the_engine_and_the_volume_usage(
     doc = r.json()["instance"]
     assert doc["operating_status"] == "HEALTHY"
     assert 0 < doc["volume"]["used"] < doc["volume"]["size"]
+
+
+def test_a_crashed_engine_is_started_again_by_the_agent_and_said_in_events(
+    instance: dict[str, Any],
+    plane: ControlPlane,
+    worker: Worker,
+    demo: Tenant,
+    datastore: DatastoreClient,
+) -> None:
+    layout = HostLayout.from_settings(plane.settings)
+    pidfile = layout.sandbox_dir(instance["id"]) / "run" / datastore.pidfile
+    crashed = processes.read_pidfile(pidfile)
+    assert crashed is not None
+    os.kill(crashed, signal.SIGKILL)
+    url = plane.url(demo, f"instances/{instance['id']}/events")
+    deadline = time.monotonic() + 60
+    while True:
+        HealthManager(plane.db, worker.drivers).run()
+        kinds = [e["kind"] for e in plane.client.get(url, headers=demo.headers()).json()["events"]]
+        if "engine restart" in kinds:
+            break
+        assert time.monotonic() < deadline, "no engine restart event"
+        time.sleep(0.5)
+    assert processes.read_pidfile(pidfile) not in (None, crashed)
+    address = _address(instance, "public")
+    with datastore.session(address, datastore.port, USER, PASSWORD, DATABASE) as session:
+        assert session.one("SELECT body FROM notes WHERE id = 1") == ("kept on the volume",)
 
 
 def test_agent_refuses_a_client_without_the_control_planes_certificate(
