@@ -54,6 +54,15 @@ class EngineMetrics(WireModel):
     replication_lag_seconds: float | None = Field(
         None, description="How far a replica's replay is behind its primary."
     )
+    wal_archived_age_seconds: float | None = Field(
+        None, description="Seconds since the engine last archived a WAL file (None: never)."
+    )
+    wal_archive_failures_total: int | None = Field(
+        None, description="Attempts to archive a WAL file that failed."
+    )
+    wal_archive_pending: int | None = Field(
+        None, description="Finished WAL files waiting to be archived."
+    )
 
 
 class VolumeMetrics(WireModel):

@@ -70,6 +70,9 @@ CATALOG: dict[str, MetricInfo] = {
         _g("database_size_bytes", "bytes", "Size of every database together."),
         _g("transaction_id_age", "transactions", "Age of the oldest unfrozen transaction id."),
         _g("replication_lag_seconds", "seconds", "Replay delay of a replica behind its primary."),
+        _g("wal_archived_age_seconds", "seconds", "Time since the last WAL file was archived."),
+        _c("wal_archive_failures_total", "attempts", "Failed attempts to archive a WAL file."),
+        _g("wal_archive_pending", "files", "Finished WAL files waiting to be archived."),
         # the data volume, seen by the agent
         _g("volume_used_bytes", "bytes", "Bytes used on the data volume."),
         _g("volume_free_bytes", "bytes", "Bytes free on the data volume."),

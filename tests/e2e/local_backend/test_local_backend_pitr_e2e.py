@@ -18,6 +18,7 @@ from local_backend_harness import LocalRun, local_settings
 from strongroom.config.settings import BackupSettings, WalArchiveSettings
 from strongroom.store import wal
 from strongroom.worker.service import Worker
+from strongroom.worker.wal_shipper import WalShipper
 from tests.support.controlplane import ControlPlane, Tenant
 from tests.support.datastore_clients import POSTGRESQL
 
@@ -133,6 +134,13 @@ def test_point_in_time_and_wal_point_restores_are_exact(
             time.sleep(0.5)
         shown = api(plane, demo, "GET", f"instances/{source['id']}").json()["instance"]
         assert shown["latest_restorable_time"] is not None
+        # Archive health through the metrics sample (pg_stat_archiver).
+        shipper = WalShipper(plane.settings, plane.db, worker.drivers)
+        target = next(t for t in shipper.targets() if t.instance_id == source["id"])
+        engine = worker.drivers.guest.metrics(target).engine
+        assert engine.wal_archive_failures_total == 0 and engine.wal_archive_pending == 0
+        assert engine.wal_archived_age_seconds is not None
+        assert 0 <= engine.wal_archived_age_seconds < 60
 
         too_late = {"backupRef": full["id"], "restore_time": iso(latest.replace(year=2099))}
         r = api(plane, demo, "POST", "instances", restore_body(too_late))

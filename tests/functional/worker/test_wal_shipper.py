@@ -7,9 +7,11 @@ and goes with its last backup."""
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from strongroom.backups.keys import BackupKeys
 from strongroom.backups.stream_pipeline import StoredBackup, open_backup
@@ -17,7 +19,9 @@ from strongroom.drivers.objectstore.registry import open_object_store
 from strongroom.drivers.registry import build_drivers
 from strongroom.drivers.specs import GuestTarget
 from strongroom.keyring import Keyring
-from strongroom.store import wal
+from strongroom.store import metric_samples, wal
+from strongroom.store.database import utcnow
+from strongroom.store.models import Event
 from strongroom.worker.wal_shipper import WalShipper
 from tests.functional.api.day2_support import wait_idle
 from tests.functional.api.test_backups import completed
@@ -130,3 +134,42 @@ def test_deleted_instance_keeps_wal_while_a_backup_exists(plane: ControlPlane) -
     assert stored_files(plane, pg) == []
     with plane.db.read() as s:
         assert wal.segments(s, pg) == []
+
+
+def wal_events(plane: ControlPlane, instance_id: str) -> list[str]:
+    with plane.db.read() as s:
+        rows = s.scalars(
+            select(Event).where(Event.instance_id == instance_id).order_by(Event.id)
+        ).all()
+        return [e.message for e in rows if "WAL" in e.message]
+
+
+def test_archive_health_events_on_failures_and_lag(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    with plane.worker():
+        pg = create(plane, demo, PG_CREATE)
+    shipper = WalShipper(plane.settings, plane.db, build_drivers(plane.settings))
+
+    def sample(**values: float) -> None:
+        with plane.db.write() as s:
+            metric_samples.add(s, pg, utcnow(), {"engine_up": 1.0, **values})
+        time.sleep(0.01)
+
+    sample(wal_archive_failures_total=3, wal_archive_pending=0, wal_archived_age_seconds=5)
+    assert shipper.check_health(pg, None) is None  # failures before the worker started
+    sample(wal_archive_failures_total=5, wal_archive_pending=1, wal_archived_age_seconds=20)
+    assert "failed to archive WAL 2 time(s)" in (shipper.check_health(pg, None) or "")
+    sample(wal_archive_failures_total=5, wal_archive_pending=0, wal_archived_age_seconds=30)
+    assert shipper.check_health(pg, None) is None
+    sample(wal_archive_failures_total=5, wal_archive_pending=4, wal_archived_age_seconds=300)
+    assert "behind: 4 file(s) waiting" in (shipper.check_health(pg, None) or "")
+    assert shipper.check_health(pg, None) is not None  # still behind: no second event
+    sample(wal_archive_failures_total=5, wal_archive_pending=0, wal_archived_age_seconds=3)
+    assert shipper.check_health(pg, "the agent cannot be reached") is not None
+    assert shipper.check_health(pg, None) is None
+    assert wal_events(plane, pg) == [
+        "the engine failed to archive WAL 2 time(s)",
+        "WAL archiving is healthy again",
+        "WAL archiving is behind: 4 file(s) waiting, last archived 300 s ago",
+        "WAL archiving is healthy again",
+    ]

@@ -4,7 +4,8 @@ Counters are the sums of `pg_stat_database` over every database (blocks hit + re
 buffer read requests, blocks read the misses); connections come from `pg_stat_activity`
 (client backends only, the sampling session left out); statements from
 `pg_stat_statements` (loaded at start, created in the maintenance database at prepare;
-the agent's own sessions are not tracked, see `sql`).
+the agent's own sessions are not tracked, see `sql`); WAL archive health from
+`pg_stat_archiver` and the files waiting in `pg_wal/archive_status`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ SELECT count(*), count(*) FILTER (WHERE state = 'active'),
        current_setting('max_connections')::int
 FROM pg_stat_activity
 WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+"""
+_ARCHIVER_SQL = """
+SELECT failed_count, EXTRACT(EPOCH FROM now() - last_archived_time)::float8,
+       (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%%.ready')
+FROM pg_stat_archiver
 """
 _STATEMENTS_SQL = """
 SELECT s.queryid, d.datname, s.query, s.calls, s.total_exec_time, s.rows
@@ -55,6 +61,11 @@ def sample(socket_dir: Path, port: int) -> EngineMetrics:
         with sql.connect(socket_dir, port) as conn:
             totals = conn.execute(_DATABASE_SQL).fetchone() or ()
             activity = conn.execute(_ACTIVITY_SQL).fetchone() or ()
+            failures, archived_age, pending = conn.execute(_ARCHIVER_SQL).fetchone() or (
+                None,
+                None,
+                None,
+            )
     except psycopg.Error:
         return EngineMetrics(up=False)
     values: dict[str, int | None] = {
@@ -68,7 +79,12 @@ def sample(socket_dir: Path, port: int) -> EngineMetrics:
         connections_idle_in_transaction=int(idle_in_transaction),
         max_connections=int(max_connections),
     )
-    return EngineMetrics.model_validate({"up": True, **values})
+    archiver = {
+        "wal_archive_failures_total": failures,
+        "wal_archive_pending": pending,
+        "wal_archived_age_seconds": archived_age,
+    }
+    return EngineMetrics.model_validate({"up": True, **values, **archiver})
 
 
 def top_queries(socket_dir: Path, port: int, limit: int) -> list[QueryDigest]:
