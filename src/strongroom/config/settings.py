@@ -98,6 +98,9 @@ class QuotaSettings(Section):
     max_volumes: int = Field(100, ge=-1, description="Volume GiB per project (-1: unlimited).")
     max_ram: int = Field(65536, ge=-1, description="Flavor RAM MiB per project (-1: unlimited).")
     max_backups: int = Field(50, ge=-1, description="Backups per project (-1: unlimited).")
+    max_backup_gigabytes: int = Field(
+        -1, ge=-1, description="GiB of stored backups per project (-1: unlimited)."
+    )
 
 
 class FlavorSettings(Section):

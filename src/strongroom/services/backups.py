@@ -26,6 +26,7 @@ from strongroom.store.models import Backup, Instance, Job
 BACKUP_READY = frozenset({Status.ACTIVE, Status.RESTART_REQUIRED})
 MAX_NAME_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 1024
+GIB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,16 @@ class BackupService:
         backups.lock_project(s, instance.project_id)  # the checks below hold until commit
         if backups.running_for(s, instance.id) is not None:
             raise Conflict(f"Instance {instance.id} has a backup in progress already.")
-        limit = quotas.limits_for(s, instance.project_id, self.settings.quotas).max_backups
+        limits = quotas.limits_for(s, instance.project_id, self.settings.quotas)
         used = backups.count(s, instance.project_id)
-        if 0 <= limit < used + 1:
-            raise OverLimit(f"Quota exceeded for backups: {used} of {limit} in use.")
+        if 0 <= limits.max_backups < used + 1:
+            raise OverLimit(f"Quota exceeded for backups: {used} of {limits.max_backups} in use.")
+        gib = backups.stored_bytes(s, instance.project_id) / GIB
+        if 0 <= limits.max_backup_gigabytes <= gib:  # a new backup's size is known only after
+            raise OverLimit(
+                f"Quota exceeded for backup storage: {gib:.2f} of "
+                f"{limits.max_backup_gigabytes} GiB in use."
+            )
         now = utcnow()
         row = Backup(
             id=str(uuid.uuid4()),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from strongroom.config import Settings
@@ -36,7 +37,14 @@ class QuotaService:
                 if (f := catalog.find_flavor(s, fid)) is not None
             )
             backups_used = backups.count(s, project_id)
-        used = {"instances": count, "volumes": gib, "ram": ram, "backups": backups_used}
+            backup_gib = math.ceil(backups.stored_bytes(s, project_id) / 1024**3)
+        used = {
+            "instances": count,
+            "volumes": gib,
+            "ram": ram,
+            "backups": backups_used,
+            "backup_gigabytes": backup_gib,
+        }
         return [
             QuotaView(resource, used[resource], getattr(limits, field))
             for resource, field in quotas.RESOURCES.items()

@@ -50,6 +50,12 @@ def count(session: Session, project_id: str) -> int:
     return int(found or 0)
 
 
+def stored_bytes(session: Session, project_id: str) -> int:
+    """Bytes a project's backup objects take in the store."""
+    query = select(func.coalesce(func.sum(Backup.size_bytes), 0))
+    return int(session.scalar(query.where(Backup.project_id == project_id)) or 0)
+
+
 def lock_project(session: Session, project_id: str) -> None:
     """Serialize quota checks of one project until the transaction ends (PostgreSQL: an
     advisory lock; SQLite's write transactions are serialized already)."""

@@ -14,6 +14,7 @@ RESOURCES = {
     "volumes": "max_volumes",
     "ram": "max_ram",
     "backups": "max_backups",
+    "backup_gigabytes": "max_backup_gigabytes",
 }
 
 

@@ -266,3 +266,23 @@ def test_a_worker_killed_inside_a_restore_is_resumed(plane: ControlPlane, tmp_pa
         doc = plane.wait_status(demo, restored, {"ACTIVE", "ERROR"}, timeout=60)
     assert doc["status"] == "ACTIVE", doc
     assert set(engine(plane, restored)["databases"]) == {"app"}
+
+
+def test_backup_storage_quota_in_gib(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    admin = plane.tenant("admin", "admin", "admin")
+    quota_url = plane.url(admin, f"mgmt/quotas/{demo.project_id}")
+    with plane.worker():
+        source = active_instance(plane, demo)
+        completed(plane, demo, source)
+        body = {"quotas": {"backup_gigabytes": 0}}
+        assert plane.client.put(quota_url, json=body, headers=admin.headers()).status_code == 200
+        r = backup(plane, demo, source)
+        assert r.status_code == 413 and "backup storage" in r.text, r.text
+        body = {"quotas": {"backup_gigabytes": 1}}
+        assert plane.client.put(quota_url, json=body, headers=admin.headers()).status_code == 200
+        completed(plane, demo, source)
+    shown = plane.client.get(quota_url, headers=admin.headers()).json()["quotas"]
+    storage = {q["resource"]: q for q in shown}["backup_gigabytes"]
+    assert storage["limit"] == 1 and storage["in_use"] == 1  # a few KiB, rounded up
+    assert rows(plane) == 2
