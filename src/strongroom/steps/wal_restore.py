@@ -1,8 +1,9 @@
 """The archived-WAL part of a restore (see `backups.wal_part`): for a point in time
 (`restore_time` in the create's payload) or a chain whose incrementals are points in the WAL
 (the datastore's `incremental_backup_wal` capability), the source instance's archived WAL
-files, in WAL order, each verified and decrypted while it is sent. For a point in time the
-files end with the first one whose last commit is after it (the recovery stops there)."""
+files from the full backup on, in WAL order, each verified and decrypted while it is sent.
+For a point in time the files end with the first one whose last commit is after it (the
+recovery stops there)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,13 @@ def wal_parts(ctx: StepContext, chain_ids: list[str]) -> list[tuple[BackupKind, 
         )
         if restore_time is None and not wal_chain:
             return []
-        rows = list(wal.segments(s, full.instance_id))
+        # A file stored before the full backup was requested ended before the backup's start
+        # point: never replayed (timeline history files are tiny and always sent).
+        rows = [
+            row
+            for row in wal.segments(s, full.instance_id)
+            if row.archived_at >= full.created_at or row.name.endswith(".history")
+        ]
     files: list[StoredBackup] = []
     names: list[tuple[str, int]] = []
     for row in rows:

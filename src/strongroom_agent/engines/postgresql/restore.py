@@ -96,7 +96,7 @@ def check_parts(parts: list[Path]) -> None:
             if (part / wal.RECOVERY_FILE).is_file() or (part / wal.WAL_PART_DIR).is_dir():
                 continue
             raise BadRequest(
-                f"restore part {index} is neither archived WAL nor a recovery target",
+                f"restore part {index} is not a full backup's archived WAL or recovery target",
                 detail="PostgreSQL restores one full base backup, then WAL up to a target",
             )
         if not (part / "backup_label").is_file():
