@@ -73,16 +73,22 @@ class JobRunner:
             ctx.error = {"code": "worker_lost", "message": "the job's worker stopped too often"}
             direction, index = self._after_failure(job, workflow, ctx, index)
         while True:
+            if direction == "failed":  # closed by `_after_failure` (no rollback)
+                return
             heartbeat.raise_if_lost()
+            # A job whose last step is done is closed even by a worker that is stopping.
+            if direction == "do" and index >= len(workflow.steps):
+                self.queue.finish(job.id, self.owner, SUCCEEDED)
+                log.info("job %s (%s) succeeded", job.id, job.workflow)
+                return
+            if direction == "undo" and index < 0:
+                self._fail(job, workflow, ctx)
+                return
             if self.stopping():
                 self.queue.release(job.id, self.owner)
                 log.info("job %s released at step %d for shutdown", job.id, index)
                 return
             if direction == "do":
-                if index >= len(workflow.steps):
-                    self.queue.finish(job.id, self.owner, SUCCEEDED)
-                    log.info("job %s (%s) succeeded", job.id, job.workflow)
-                    return
                 if workflow.yields_to and self.queue.newer_job_waiting(
                     job.id, job.resource_id, set(workflow.yields_to)
                 ):
@@ -98,9 +104,6 @@ class JobRunner:
                 ctx.error = error
                 direction, index = self._after_failure(job, workflow, ctx, index)
             else:
-                if index < 0:
-                    self._fail(job, workflow, ctx)
-                    return
                 step = workflow.steps[index]
                 error = self._attempt(job, step, step.undo, ctx)
                 if error is not None:
@@ -113,8 +116,6 @@ class JobRunner:
                     return
                 index -= 1
                 self._checkpoint(job, "undo", index, ctx)
-            if direction == "failed":
-                return
 
     def _after_failure(
         self, job: ClaimedJob, workflow: Workflow, ctx: StepContext, index: int
