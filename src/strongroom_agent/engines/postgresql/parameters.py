@@ -37,6 +37,10 @@ MANAGED = frozenset(
         "archive_mode", "archive_command", "archive_library", "restore_command",
         "primary_conninfo", "local_preload_libraries", "session_preload_libraries",
         "krb_server_keyfile", "event_source", "syslog_ident", "cluster_name",
+        "archive_timeout", "wal_level", "archive_cleanup_command", "recovery_target",
+        "recovery_target_lsn", "recovery_target_time", "recovery_target_action",
+        "recovery_target_name", "recovery_target_xid", "recovery_target_inclusive",
+        "recovery_target_timeline",
     }
 )  # fmt: skip
 """Settings the agent renders itself or that would move files, load code or open the server."""
