@@ -98,3 +98,19 @@ def test_wal_point_incremental_waits_for_its_wal(plane: ControlPlane) -> None:
         new = r.json()["instance"]["id"]
         assert plane.wait_status(demo, new, {"ACTIVE", "ERROR"})["status"] == "ACTIVE"
         wait_idle(plane, new)
+
+
+def test_point_in_time_restore_from_a_deleted_instances_backup(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    with plane.worker():
+        pg = create(plane, demo, PG_CREATE)
+        full = completed(plane, demo, pg, name="full")
+        latest = ship(plane, pg)
+        r = plane.client.delete(plane.url(demo, f"instances/{pg}"), headers=demo.headers())
+        assert r.status_code == 202, r.text
+        plane.wait_status(demo, pg, {"DELETED"})
+        r = restore(plane, demo, {"backupRef": full, "restore_time": iso(latest)})
+        assert r.status_code == 200, r.text
+        new = r.json()["instance"]["id"]
+        assert plane.wait_status(demo, new, {"ACTIVE", "ERROR"})["status"] == "ACTIVE"
+        wait_idle(plane, new)
