@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from strongroom.store import backups
 from strongroom.store.database import utcnow
 from strongroom.store.models import Backup, Instance, WalSegment
 
@@ -92,3 +93,29 @@ def latest_ends(session: Session, instance_ids: list[str]) -> dict[str, datetime
         .group_by(WalSegment.instance_id)
     ).all()
     return {instance_id: end for instance_id, end in rows if end is not None}
+
+
+def unneeded(session: Session, without_backup_before: datetime) -> list[WalSegment]:
+    """Files of live instances that no restore can use: stored before the instance's oldest
+    backup was requested (a restore replays only files stored since its full was requested),
+    or, for an instance without a backup, before `without_backup_before`. Timeline history
+    files are kept."""
+    live = select(Instance.id).where(Instance.deleted_at.is_(None))
+    found: list[WalSegment] = []
+    for instance_id in session.scalars(
+        select(WalSegment.instance_id).distinct().where(WalSegment.instance_id.in_(live))
+    ):
+        oldest = session.scalar(
+            select(func.min(Backup.created_at)).where(
+                Backup.instance_id == instance_id, Backup.status != backups.FAILED
+            )
+        )
+        cutoff = oldest or without_backup_before
+        found += session.scalars(
+            select(WalSegment).where(
+                WalSegment.instance_id == instance_id,
+                WalSegment.archived_at < cutoff,
+                WalSegment.name.not_like("%.history"),
+            )
+        ).all()
+    return found

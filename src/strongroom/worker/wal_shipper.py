@@ -6,14 +6,15 @@ Per file: download, store, record, then acknowledge (the agent deletes its copy)
 between any two of these is harmless: a file stored but not recorded is stored again (same
 key), one recorded but not acknowledged is acknowledged on the next round without a download.
 Archived WAL stays while its instance lives or any backup of it exists; once a deleted
-instance has no backup left, its WAL objects and rows are removed.
+instance has no backup left, its WAL objects and rows are removed, and a live instance's
+files stored before its oldest backup was requested (an hour, without a backup) are too.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from sqlalchemy import select
 
@@ -29,7 +30,7 @@ from strongroom.drivers.registry import DriverSet
 from strongroom.drivers.specs import GuestTarget
 from strongroom.keyring import Keyring
 from strongroom.store import instances, metric_samples, wal
-from strongroom.store.database import Database
+from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Instance, Port
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 CAPABILITY = "wal_archiving"
 SHIPPED_STATUSES = (Status.ACTIVE, Status.RESTART_REQUIRED, Status.BACKUP)
 """Instances whose engine runs and may be archiving."""
+UNNEEDED_GRACE_SECONDS = 3600.0
+"""An instance without a backup keeps its archived WAL this long (no restore can use it)."""
 BEHIND_SECONDS = 120.0
 """Files waiting this long behind the last archived one is falling behind: twice the
 engines' `archive_timeout` (60 s)."""
@@ -178,10 +181,13 @@ class WalShipper:
             )
 
     def sweep(self) -> int:
-        """Remove the WAL of deleted instances that have no backup left; files removed."""
+        """Remove the WAL of deleted instances that have no backup left, and the files of live
+        instances that no restore can use (`wal.unneeded`); how many files."""
         with self.db.read() as s:
             orphaned = wal.orphaned_instances(s)
             doomed = [(i, row.name, row.location) for i in orphaned for row in wal.segments(s, i)]
+            grace = utcnow() - timedelta(seconds=UNNEEDED_GRACE_SECONDS)
+            doomed += [(r.instance_id, r.name, r.location) for r in wal.unneeded(s, grace)]
         if not doomed:
             return 0
         store = open_object_store(self.settings)

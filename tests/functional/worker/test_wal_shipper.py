@@ -173,3 +173,25 @@ def test_archive_health_events_on_failures_and_lag(plane: ControlPlane) -> None:
         "WAL archiving is behind: 4 file(s) waiting, last archived 300 s ago",
         "WAL archiving is healthy again",
     ]
+
+
+def test_wal_before_the_oldest_backup_is_removed(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    with plane.worker():
+        pg = create(plane, demo, PG_CREATE)
+    drivers = build_drivers(plane.settings)
+    shipper = WalShipper(plane.settings, plane.db, drivers)
+    target = next(t for t in shipper.targets())
+    early = drivers.guest.switch_wal(target).segment
+    shipper.ship(target)
+    assert shipper.sweep() == 0  # no backup yet: kept for an hour
+    assert stored_files(plane, pg) == [early]
+
+    with plane.worker():
+        completed(plane, demo, pg, name="full")
+    later = drivers.guest.switch_wal(target).segment
+    shipper.ship(target)
+    shipper.sweep()  # (the worker's own round may have swept already)
+    assert stored_files(plane, pg) == [later]  # stored before the full: no restore uses it
+    with plane.db.read() as s:
+        assert [r.name for r in wal.segments(s, pg)] == [later]
