@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import SecretStr
 
@@ -37,6 +38,9 @@ from strongroom.pki.authority import CA_CERT_FILE
 
 REACHABLE_TIMEOUT_SECONDS = 60.0
 HEALTH_TIMEOUT_SECONDS = 5.0
+T = TypeVar("T")
+KEPT_CLIENTS = 1024
+"""Agents the driver keeps a connection to for the periodic reads."""
 WAL_TIMEOUT_SECONDS = 60.0
 _POLL_SECONDS = 0.1
 PREPARE_POLL_SECONDS = 0.05
@@ -70,6 +74,8 @@ class LocalGuest:
         self.port = port
         self._client_cert: CertificatePaths | None = None
         self._client_cert_lock = threading.Lock()
+        self._kept: dict[tuple[str, str], AgentClient] = {}
+        self._kept_lock = threading.Lock()
 
     def prepare(self, target: GuestTarget, spec: PrepareSpec, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds
@@ -81,8 +87,7 @@ class LocalGuest:
 
     def health(self, target: GuestTarget) -> GuestHealth:
         try:
-            with self._client(target, HEALTH_TIMEOUT_SECONDS) as client:
-                status = client.status()
+            status = self._read(target, lambda client: client.status())
         except Exception as exc:  # health reports every failure and never raises
             return GuestHealth(reachable=False, engine_running=False, message=_message(exc))
         running = status.engine_state is contract.EngineState.RUNNING and status.health.healthy
@@ -205,12 +210,43 @@ class LocalGuest:
         return GuestLogChunk(chunk.offset, chunk.size_bytes, chunk.data)
 
     def metrics(self, target: GuestTarget) -> MetricsSample:
-        with self._client(target, HEALTH_TIMEOUT_SECONDS) as client:
-            return client.metrics()
+        return self._read(target, lambda client: client.metrics())
 
     def top_queries(self, target: GuestTarget, limit: int) -> list[QueryDigest]:
-        with self._client(target, HEALTH_TIMEOUT_SECONDS) as client:
-            return client.top_queries(limit).queries
+        return self._read(target, lambda client: client.top_queries(limit).queries)
+
+    def _read(self, target: GuestTarget, call: Callable[[AgentClient], T]) -> T:
+        """A periodic read (health, metrics) over a kept-alive connection to the agent: the
+        TLS handshake was most of a sample's cost. A kept client that fails (the agent
+        restarted, its certificate rotated) is dropped and the read tried once on a new one;
+        one client serves one read at a time."""
+        key = (target.instance_id, target.address)
+        with self._kept_lock:
+            kept = self._kept.pop(key, None)
+        if kept is not None:
+            try:
+                result = call(kept)
+            except Exception:
+                kept.close()
+            else:
+                self._keep(key, kept)
+                return result
+        client = self._client(target, HEALTH_TIMEOUT_SECONDS)
+        try:
+            result = call(client)
+        except BaseException:
+            client.close()
+            raise
+        self._keep(key, client)
+        return result
+
+    def _keep(self, key: tuple[str, str], client: AgentClient) -> None:
+        with self._kept_lock:
+            if key in self._kept:
+                self._kept[key].close()
+            self._kept[key] = client
+            while len(self._kept) > KEPT_CLIENTS:  # the oldest first (deleted instances)
+                self._kept.pop(next(iter(self._kept))).close()
 
     @contextmanager
     def backup(
