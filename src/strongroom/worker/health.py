@@ -1,9 +1,14 @@
 """The health manager: ask every live instance's agent how it is; record changes as events,
-and each crash restart the agent reports (once: its message names the agent's time)."""
+and each crash restart the agent reports (once: its message names the agent's time).
+
+An agent that does not answer twice in a row is started again through the compute driver
+(idempotent: a running agent is kept), at most once a minute per instance, like a VM's init
+system restarting a dead service; the engine itself keeps serving meanwhile."""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,6 +27,9 @@ log = logging.getLogger(__name__)
 # Instances the health manager watches: built and not in the middle of an operation.
 WATCHED = (Status.ACTIVE, Status.RESTART_REQUIRED, Status.SHUTDOWN)
 RESTART_EVENT = "engine restart"
+AGENT_EVENT = "agent"
+AGENT_MISSES_BEFORE_START = 2
+AGENT_START_EVERY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -34,12 +42,15 @@ class HealthManager:
     def __init__(self, db: Database, drivers: DriverSet) -> None:
         self.db = db
         self.drivers = drivers
+        self._misses: dict[str, int] = {}
+        self._agent_started_at: dict[str, float] = {}
 
     def run(self) -> None:
         for target in self._watched():
             health = self.drivers.guest.health(
                 GuestTarget(target.instance_id, target.agent_address)
             )
+            self._watch_agent(target.instance_id, health.reachable, health.message)
             verdict = judge(health.reachable, health.engine_state, health.message)
             used = (
                 round(health.volume_used_bytes / 2**30, 3)
@@ -82,6 +93,32 @@ class HealthManager:
                 )
                 instances.record_event(s, row, "health", f"{operating}: {reason}")
                 row.operating_status = operating
+
+    def _watch_agent(self, instance_id: str, reachable: bool, message: str) -> None:
+        if reachable:
+            self._misses.pop(instance_id, None)
+            return
+        misses = self._misses[instance_id] = self._misses.get(instance_id, 0) + 1
+        last = self._agent_started_at.get(instance_id)
+        now = time.monotonic()
+        if misses < AGENT_MISSES_BEFORE_START or (
+            last is not None and now - last < AGENT_START_EVERY_SECONDS
+        ):
+            return
+        self._agent_started_at[instance_id] = now
+        try:
+            self.drivers.compute.start_agent(instance_id)
+        except Exception as exc:  # the sandbox may be gone: the reconciler reports that
+            log.warning("instance %s: the guest agent could not be started: %s", instance_id, exc)
+            return
+        self._misses.pop(instance_id, None)
+        with self.db.write() as s:
+            row = s.get(Instance, instance_id)
+            if row is not None and row.deleted_at is None:
+                detail = f" ({message})" if message else ""
+                text = f"the guest agent did not answer{detail}: the worker started it again"
+                log.warning("instance %s: %s", instance_id, text)
+                instances.record_event(s, row, AGENT_EVENT, text)
 
     def _record_restarts(self, instance_id: str, restarts: tuple[GuestRestart, ...]) -> None:
         with self.db.write() as s:

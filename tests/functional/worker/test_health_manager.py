@@ -92,3 +92,29 @@ def test_the_agents_crash_restarts_become_events_once(plane: ControlPlane) -> No
         "the database engine keeps crashing: the agent gave up "
         "(2 starts; 2026-11-25 10:00:20 UTC); restart the instance once the cause is fixed",
     ]
+
+
+def test_an_agent_that_stopped_answering_is_started_again(plane: ControlPlane) -> None:
+    demo = plane.tenant("demo", "demo", "member")
+    r = plane.client.post(plane.url(demo, "instances"), json=CREATE, headers=demo.headers())
+    instance_id = r.json()["instance"]["id"]
+    with plane.worker():
+        plane.wait_status(demo, instance_id, {"ACTIVE"})
+    world = FakeWorld(plane.settings.state_dir / "fake", plane.settings.drivers.fake)
+    world.drop("agent", instance_id)  # the agent process died
+    manager = HealthManager(plane.db, build_drivers(plane.settings))
+    manager.run()
+    assert world.get("agent", instance_id) is None, "one miss is not enough"
+    assert operating(plane, demo, instance_id) == "UNHEALTHY"
+    manager.run()
+    assert world.get("agent", instance_id) is not None
+    manager.run()
+    assert operating(plane, demo, instance_id) == "HEALTHY"
+    r = plane.client.get(plane.url(demo, f"instances/{instance_id}/events"), headers=demo.headers())
+    said = [e["message"] for e in r.json()["events"] if e["kind"] == "agent"]
+    assert len(said) == 1 and said[0].endswith("the worker started it again")
+
+    world.drop("agent", instance_id)  # dies again at once: not restarted within the minute
+    manager.run()
+    manager.run()
+    assert world.get("agent", instance_id) is None
