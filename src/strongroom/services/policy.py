@@ -68,6 +68,17 @@ RULES: tuple[Rule, ...] = (
         ADMIN,
         "Trove's reset_status action (POST .../action): ERROR now, jobs cancelled.",
     ),  # checked by name by the action route, on top of instance:action
+    _rule("instance:restart", WRITE, "The restart action (checked on top of instance:action)."),
+    _rule(
+        "instance:resize_flavor",
+        WRITE,
+        "The resize action with a flavorRef (checked on top of instance:action).",
+    ),
+    _rule(
+        "instance:resize_volume",
+        WRITE,
+        "The resize action with a volume size (checked on top of instance:action).",
+    ),
     _rule("instance:events", READ, "An instance's history.", f"GET {_I}/events"),
     _rule("instance:configuration", READ, "Effective values.", f"GET {_I}/configuration"),
     _rule("instance:metrics", READ, "Metrics.", f"GET {_I}/metrics", f"GET {_I}/top-queries"),

@@ -200,3 +200,25 @@ def test_the_grammar_and_the_operation_table() -> None:
     assert rule_for("GET", "/v1.0/{project_id}/backups/{id}") == "backup:show"
     assert rule_for("POST", "/v1.0/{project_id}/nowhere") is None
     assert json.dumps([r.name for r in RULES])  # names are plain strings
+
+
+def test_actions_have_rules_of_their_own(tmp_path: Path) -> None:
+    """An operator may keep restarts with members and resizes with admins."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("instance:resize_flavor: role:admin\ninstance:resize_volume: role:admin\n")
+    plane = _plane(tmp_path, policy)
+    try:
+        member = plane.tenant("demo", "demo", "member")
+        created = plane.client.post(
+            plane.url(member, "instances"), json=CREATE, headers=member.headers()
+        )
+        url = plane.url(member, f"instances/{created.json()['instance']['id']}/action")
+
+        def act(body: dict[str, object]) -> int:
+            return plane.client.post(url, json=body, headers=member.headers()).status_code
+
+        assert act({"resize": {"flavorRef": "sr.medium"}}) == 403
+        assert act({"resize": {"volume": {"size": 2}}}) == 403
+        assert act({"restart": {}}) == 409  # allowed; refused only because it is still BUILD
+    finally:
+        plane.close()

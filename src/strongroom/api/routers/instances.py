@@ -128,14 +128,18 @@ def update_instance(
 @router.post("/{instance_id}/action", status_code=202)
 def instance_action(request: Request, ctx: Context, instance_id: str, body: ActionBody) -> Response:
     actions: ActionService = request.app.state.actions
+    policy = request.app.state.policy
     if body.chosen() == "reset_status":  # Trove's admin action: ERROR now, jobs cancelled
-        request.app.state.policy.enforce(ctx, "instance:reset_status")
+        policy.enforce(ctx, "instance:reset_status")
         request.app.state.mgmt.reset_to_error(ctx, instance_id)
     elif body.chosen() == "restart":
+        policy.enforce(ctx, "instance:restart")
         actions.restart(ctx, instance_id)
     elif body.resize is not None and body.resize.volume is not None:
+        policy.enforce(ctx, "instance:resize_volume")
         actions.resize_volume(ctx, instance_id, body.resize.volume.size)
     elif body.resize is not None:
+        policy.enforce(ctx, "instance:resize_flavor")
         actions.resize_flavor(ctx, instance_id, str(body.resize.flavorRef))
     return Response(status_code=202)
 
