@@ -1,22 +1,25 @@
-"""Provisioning time of real MariaDB instances, beside the raw cost of the same work by hand.
+"""Provisioning time of real MariaDB or PostgreSQL instances, beside the raw cost of the same
+work by hand.
 
-    sudo .venv/bin/python -m bench.provision [--instances 5]
+    sudo .venv/bin/python -m bench.provision [--instances 5] [--datastore postgresql]
 
 Runs `strongroom up` (local backend, 2 worker processes, its own state dir, ports, name prefix
 and /24s) and creates N instances through the HTTP API one after another, then N at once,
 timing each from POST to ACTIVE + HEALTHY. The raw side does by hand what every instance needs
 at least: a network namespace, `mariadb-install-db`, `mariadbd` started in the namespace, and
-the first connection; each raw run alternates with a sequential create, so that both see the
-same load on a shared machine (and the same number of instances already running). Prints
-p50/p95 of both and their ratio, the median time of each create step (from the worker log),
-then the resident memory of the control plane (API + workers) with every instance running,
-and of each instance's sandbox. The workers run with the default intervals (health every
-10 s): ACTIVE + HEALTHY is set from the agent's answer at the end of the create.
+the first connection (PostgreSQL: `initdb` and `postgres` instead); each raw run alternates
+with a sequential create, so that both see the same load on a shared machine (and the same
+number of instances already running). Prints p50/p95 of both and their ratio, the median time
+of each create step (from the worker log), then the resident memory of the control plane
+(API + workers) with every instance running, and of each instance's sandbox. The workers run
+with the default intervals (health every 10 s): ACTIVE + HEALTHY is set from the agent's
+answer at the end of the create.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import statistics
@@ -31,11 +34,16 @@ from typing import Any
 import httpx
 import yaml
 
-from bench.raw_mariadb import prepare_root, raw_once
+from bench import raw_mariadb, raw_postgresql
 from tests.e2e.local_backend.local_backend_harness import LocalRun, free_subnets, sweep
 from tests.support.pgcluster import free_port
 
 VENV_BIN = Path(sys.executable).parent
+VERSIONS = {"mariadb": "10.11", "postgresql": "15"}
+RAW_WORK = {
+    "mariadb": "netns + install-db + mariadbd + connect",
+    "postgresql": "netns + initdb + postgres + connect",
+}
 
 
 class Plane:
@@ -93,13 +101,13 @@ class Plane:
         self.client.headers["X-Auth-Token"] = r.headers["X-Subject-Token"]
         self.base = f"http://127.0.0.1:{self.api}/v1.0/{self.project}"
 
-    def create_and_wait(self, name: str) -> float:
+    def create_and_wait(self, name: str, datastore: str = "mariadb") -> float:
         body = {
             "instance": {
                 "name": name,
                 "flavorRef": "sr.tiny",
                 "volume": {"size": 1},
-                "datastore": {"type": "mariadb", "version": "10.11"},
+                "datastore": {"type": datastore, "version": VERSIONS[datastore]},
                 "access": {"is_public": True},
             }
         }
@@ -168,22 +176,26 @@ def describe(samples: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--instances", type=int, default=5)
-    n = parser.parse_args().instances
+    parser.add_argument("--datastore", choices=sorted(VERSIONS), default="mariadb")
+    args = parser.parse_args()
+    n, datastore = args.instances, args.datastore
+    raw_side = raw_postgresql if datastore == "postgresql" else raw_mariadb
     root = Path(tempfile.mkdtemp(prefix="srbench-"))
-    root.chmod(0o755)  # mariadbd (user mysql) must traverse to its data dir
+    root.chmod(0o755)  # mariadbd / postgres (users mysql / postgres) traverse to their data
     management, public = free_subnets(2)
     run = LocalRun(f"srb{secrets.token_hex(2)}", root / "state", management, public)
     run.state_dir.mkdir(mode=0o755)
-    prepare_root(root / "raw")
+    raw_side.prepare_root(root / "raw")
     plane = Plane(run)
     raw: list[float] = []
     sequential: list[float] = []
     try:
         for i in range(n):
-            raw.append(raw_once(root / "raw", i))
-            sequential.append(plane.create_and_wait(f"seq{i}"))
+            raw.append(raw_side.raw_once(root / "raw", i))
+            sequential.append(plane.create_and_wait(f"seq{i}", datastore))
         with ThreadPoolExecutor(max_workers=n) as pool:
-            parallel = list(pool.map(plane.create_and_wait, [f"par{i}" for i in range(n)]))
+            names = [f"par{i}" for i in range(n)]
+            parallel = list(pool.map(plane.create_and_wait, names, [datastore] * n))
         assert plane.proc.pid
         api = rss_mib(plane.proc.pid)
         workers = [rss_mib(p) for p in children(plane.proc.pid)]
@@ -192,8 +204,12 @@ def main() -> None:
         plane.stop()
         sweep(run)
     p50 = statistics.median
-    print(f"create -> ACTIVE + HEALTHY, MariaDB 10.11, flavor sr.tiny, {n} instances")
-    print(f"  raw (netns + install-db + mariadbd + connect): {describe(raw)}")
+    print(
+        f"create -> ACTIVE + HEALTHY, {datastore} {VERSIONS[datastore]}, flavor sr.tiny,"
+        f" {n} instances"
+    )
+    print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"  {f'raw ({RAW_WORK[datastore]}):':47}{describe(raw)}")
     print(f"  Strongroom, one after another:                 {describe(sequential)}")
     print(f"  Strongroom, {n} at once (2 workers):            {describe(parallel)}")
     print(
@@ -209,8 +225,9 @@ def main() -> None:
         f"  API + identity process RSS: {api:.0f} MiB; workers: "
         + ", ".join(f"{w:.0f} MiB" for w in workers)
     )
+    engine = "postgres" if datastore == "postgresql" else "mariadbd"
     print(
-        "  per instance sandbox RSS (agent + mariadbd): "
+        f"  per instance sandbox RSS (agent + {engine}): "
         + ", ".join(f"{s:.0f}" for s in sandboxes)
         + " MiB"
     )
