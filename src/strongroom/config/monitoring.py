@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class MonitoringSettings(BaseModel):
@@ -13,6 +13,12 @@ class MonitoringSettings(BaseModel):
         ge=1.0,
         le=3600,
         description="How often the collector samples every instance (sandbox and engine).",
+    )
+    scrape_token: SecretStr | None = Field(
+        None,
+        description="When set, `/metrics` and `/metrics/instances/{id}` answer only requests "
+        "with `Authorization: Bearer <this token>` (Prometheus: `authorization.credentials`); "
+        "unset: they answer anyone who reaches the API.",
     )
     collect_parallelism: int = Field(
         8,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from tests.functional.api.test_instance_lifecycle import CREATE
-from tests.support.controlplane import ControlPlane
+from tests.support.controlplane import ControlPlane, make_settings
 
 pytestmark = pytest.mark.functional
 
@@ -50,3 +53,26 @@ def test_jobs_instances_and_heartbeats_are_exposed(plane: ControlPlane) -> None:
     ]
     assert len(age) == 1 and 0 <= age[0] < 60
     assert "S3cret-pass" not in plane.client.get("/metrics").text
+
+
+def test_a_scrape_token_guards_the_expositions(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "state", f"sqlite:///{tmp_path / 'control.db'}")
+    monitoring = settings.monitoring.model_copy(
+        update={"scrape_token": SecretStr("scrape-s3cret-token")}
+    )
+    plane = ControlPlane(settings.model_copy(update={"monitoring": monitoring}))
+    try:
+        demo = plane.tenant("demo", "demo", "member")
+        r = plane.client.post(plane.url(demo, "instances"), json=CREATE, headers=demo.headers())
+        instance_id = r.json()["instance"]["id"]
+        for path in ("/metrics", f"/metrics/instances/{instance_id}"):
+            refused = plane.client.get(path)
+            assert refused.status_code == 401 and "unauthorized" in refused.json(), path
+            wrong = {"Authorization": "Bearer not-the-token"}
+            assert plane.client.get(path, headers=wrong).status_code == 401
+            right = {"Authorization": "Bearer scrape-s3cret-token"}
+            assert plane.client.get(path, headers=right).status_code in (200, 404), path
+        ok = plane.client.get("/metrics", headers={"Authorization": "Bearer scrape-s3cret-token"})
+        assert ok.status_code == 200 and "strongroom_jobs" in ok.text
+    finally:
+        plane.close()

@@ -1,6 +1,6 @@
 """Prometheus per instance: `GET /v1.0/{project_id}/mgmt/prometheus-targets` (HTTP service
 discovery, admins only) and `GET /metrics/instances/{id}` (one instance's latest sample,
-unauthenticated like `/metrics`: bind the API to a trusted network or scrape via a proxy)."""
+guarded like `/metrics` by the optional scrape token)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from strongroom.api.auth import request_context
+from strongroom.api.routers.metrics import scraper
 from strongroom.identity.context import RequestContext
 from strongroom.monitoring.scrape_targets import ScrapeTargetService, http_sd_groups
 
@@ -50,7 +51,9 @@ def prometheus_targets(
     return JSONResponse(groups)
 
 
-@router.get("/metrics/instances/{instance_id}", include_in_schema=False)
+@router.get(
+    "/metrics/instances/{instance_id}", include_in_schema=False, dependencies=[Depends(scraper)]
+)
 def instance_metrics(request: Request, instance_id: str) -> Response:
     body = _service(request).exposition(instance_id)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
