@@ -92,10 +92,14 @@ class AgentClient:
         client_cert_path: Path,
         client_key_path: Path,
         timeout: float = 10.0,
+        context: ssl.SSLContext | None = None,
     ) -> None:
+        """`context`: a ready `client_ssl_context` of the same files, to share one between
+        clients (building it reads the CA and the key: a few ms)."""
         self.instance_id = instance_id
         host = f"[{address}]" if ":" in address else address
-        context = client_ssl_context(ca_cert_path, client_cert_path, client_key_path)
+        if context is None:
+            context = client_ssl_context(ca_cert_path, client_cert_path, client_key_path)
         self._http = httpx.Client(
             base_url=f"https://{host}:{port}", verify=context, timeout=timeout, trust_env=False
         )

@@ -7,6 +7,7 @@ end; `health` reports an unreachable or confused agent as such and never raises.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from strongroom.contracts.backups import BackupKind, BackupRequest
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.drivers.guest.backup_stream import BackupDownload
-from strongroom.drivers.guest.http import AgentClient
+from strongroom.drivers.guest.http import AgentClient, client_ssl_context
 from strongroom.drivers.specs import (
     DatabaseSpec,
     GuestHealth,
@@ -74,6 +75,7 @@ class LocalGuest:
         self.port = port
         self._client_cert: CertificatePaths | None = None
         self._client_cert_lock = threading.Lock()
+        self._context: ssl.SSLContext | None = None
         self._kept: dict[tuple[str, str], AgentClient] = {}
         self._kept_lock = threading.Lock()
 
@@ -104,7 +106,7 @@ class LocalGuest:
         )
 
     def _client(self, target: GuestTarget, timeout: float = 10.0) -> AgentClient:
-        paths = self._client_certificate()
+        paths, context = self._client_certificate()
         return AgentClient(
             target.address,
             self.port,
@@ -113,14 +115,19 @@ class LocalGuest:
             paths.cert,
             paths.key,
             timeout=timeout,
+            context=context,
         )
 
-    def _client_certificate(self) -> CertificatePaths:
+    def _client_certificate(self) -> tuple[CertificatePaths, ssl.SSLContext]:
+        """The control plane's client certificate, and one TLS context for every client."""
         with self._client_cert_lock:  # the collector calls from several threads
-            if self._client_cert is None:
+            if self._client_cert is None or self._context is None:
                 ca = CertificateAuthority.load_or_create(self.pki_dir)
                 self._client_cert = ca.ensure_client_certificate(self.pki_dir)
-            return self._client_cert
+                self._context = client_ssl_context(
+                    self.pki_dir / CA_CERT_FILE, self._client_cert.cert, self._client_cert.key
+                )
+            return self._client_cert, self._context
 
     # Day-2 (added after the lifecycle calls) ----------------------------------------------
 
