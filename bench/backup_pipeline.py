@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -152,6 +153,27 @@ def pipeline_backup(
     return time.monotonic() - started, stored, trailer.checkpoint, trailer.data_bytes
 
 
+def cpu_seconds(agent_pid: int) -> dict[str, float]:
+    """CPU seconds so far: the agent, what it has reaped (the engine's backup tool), this
+    process (TLS receive, AES-GCM, sha256, store), and what it has reaped (zstd, raw tools)."""
+    fields = Path(f"/proc/{agent_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return {
+        "agent": (int(fields[11]) + int(fields[12])) / tick,
+        "engine tool": (int(fields[13]) + int(fields[14])) / tick,
+        "control plane": me.ru_utime + me.ru_stime,
+        "zstd / raw tools": kids.ru_utime + kids.ru_stime,
+    }
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> str:
+    return ", ".join(f"{k} {after[k] - before[k]:.1f}" for k in before)
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -172,19 +194,22 @@ def run(mib: int, root: Path, store: ObjectStore, datastore: str) -> None:
         keys = BackupKeys(Keyring(root / "state"))
         raw = root / "raw"
         raw.mkdir(mode=0o755)
+        assert source.proc is not None
+        cpu = [cpu_seconds(source.proc.pid)]
         if pg:
             socket_dir = source.root / "run" / "postgresql"
             t_raw_full = raw_postgresql.raw_backup(socket_dir, source.engine_port, raw / "full.zst")
         else:
             t_raw_full = raw_backup(source, raw / "full.zst", raw / "lsn-full", None)
+        cpu.append(cpu_seconds(source.proc.pid))
         t_full, full, checkpoint, full_raw = pipeline_backup(source, store, keys, "b/full", None)
+        cpu.append(cpu_seconds(source.proc.pid))
         change(source, 5)
         if pg:
             t_raw_incr = 0.0  # a WAL point: nothing the raw tools would copy
         else:
             t_raw_incr = raw_backup(source, raw / "incr.zst", raw / "lsn-incr", raw / "lsn-full")
         t_incr, incr, _, incr_raw = pipeline_backup(source, store, keys, "b/incr", checkpoint)
-        assert source.proc is not None
         agent_peak = peak_rss_mib(source.proc.pid)
         drain = breakdown(source, keys)
         if pg:
@@ -209,6 +234,8 @@ def run(mib: int, root: Path, store: ObjectStore, datastore: str) -> None:
             raw,
         )  # fmt: skip
         print(f"agent peak RSS (VmHWM) after the backups: {agent_peak:.0f} MiB")
+        print(f"CPU s, raw full backup: {cpu_delta(cpu[0], cpu[1])}")
+        print(f"CPU s, our full backup: {cpu_delta(cpu[1], cpu[2])}")
         print(drain)
     finally:
         source.cleanup()
