@@ -24,6 +24,7 @@ from strongroom.contracts.agent import (
     UserView,
 )
 from strongroom.contracts.errors import BadRequest, NotFound
+from strongroom_agent.engines import parameters as rules
 from strongroom_agent.engines.base import Engine
 from strongroom_agent.engines.intent import EngineIntent, load_intent, save_intent
 from strongroom_agent.engines.mariadb import (
@@ -183,9 +184,7 @@ class MariadbAdministration(Engine):
         return required
 
     def effective_configuration(self, names: list[str]) -> dict[str, str]:
-        for name in names:
-            if not variables.NAME.fullmatch(name):
-                raise BadRequest(f"parameter name {name!r} is not valid")
+        rules.check_names_to_read(names)
         with sql.admin(self.layout.socket) as conn:
             return variables.read(conn, names)
 

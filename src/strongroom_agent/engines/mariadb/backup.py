@@ -11,20 +11,15 @@ no backup state, so any backup can be the parent of the next one).
 from __future__ import annotations
 
 import secrets
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 from strongroom.contracts.backups import BackupKind
 from strongroom.contracts.errors import BadRequest, InfrastructureError
-from strongroom_agent.engines.backup import BackupStream
+from strongroom_agent.engines.backup import ProcessBackupStream
 from strongroom_agent.engines.mariadb.config import Layout
 
 MARIABACKUP_BINARY = "/usr/bin/mariabackup"
 CHECKPOINT_FILE = "xtrabackup_checkpoints"
-READ_SIZE = 1 << 20
-_LOG_TAIL_BYTES = 600
 
 
 def backup_argv(layout: Layout, work: Path, incremental: bool) -> list[str]:
@@ -46,60 +41,28 @@ def backup_argv(layout: Layout, work: Path, incremental: bool) -> list[str]:
     return argv
 
 
-class MariabackupStream(BackupStream):
+class MariabackupStream(ProcessBackupStream):
     """A running `mariabackup --backup`; scratch files in a directory of the server's tmpdir."""
 
     def __init__(self, layout: Layout, kind: BackupKind, parent_checkpoint: str | None) -> None:
         incremental = kind is BackupKind.INCREMENTAL
         if incremental and not parent_checkpoint:
             raise BadRequest("an incremental backup needs its parent's checkpoint")
-        self.work = layout.tmpdir / f"backup-{secrets.token_hex(6)}"
-        self.work.mkdir(mode=0o700)
-        (self.work / "lsn").mkdir()
-        (self.work / "target").mkdir()
+        work = layout.tmpdir / f"backup-{secrets.token_hex(6)}"
+        work.mkdir(mode=0o700)
+        (work / "lsn").mkdir()
+        (work / "target").mkdir()
         if incremental:
-            (self.work / "parent").mkdir()
-            (self.work / "parent" / CHECKPOINT_FILE).write_text(parent_checkpoint or "")
-        self.log_path = self.work / "mariabackup.log"
-        with self.log_path.open("wb") as log_sink:
-            self.proc = subprocess.Popen(
-                backup_argv(layout, self.work, incremental),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log_sink,
-                cwd=self.work,
-            )
-
-    def chunks(self) -> Iterator[bytes]:
-        stdout = self.proc.stdout
-        assert stdout is not None
-        while chunk := stdout.read(READ_SIZE):
-            yield chunk
+            (work / "parent").mkdir()
+            (work / "parent" / CHECKPOINT_FILE).write_text(parent_checkpoint or "")
+        argv = backup_argv(layout, work, incremental)
+        super().__init__(work, argv, "mariabackup", "mariabackup.log")
 
     def checkpoint(self) -> str:
-        code = self.proc.wait()
-        if code != 0:
-            raise InfrastructureError(
-                "the backup tool failed", detail=f"mariabackup exited {code}: {self._log_tail()}"
-            )
+        self.wait_tool()
         try:
             return (self.work / "lsn" / CHECKPOINT_FILE).read_text()
         except OSError as exc:
             raise InfrastructureError(
                 "the backup tool wrote no checkpoint", detail=str(exc)
             ) from None
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        shutil.rmtree(self.work, ignore_errors=True)
-
-    def _log_tail(self) -> str:
-        try:
-            data = self.log_path.read_bytes()[-_LOG_TAIL_BYTES:]
-        except OSError:
-            return "no log"
-        return " | ".join(data.decode(errors="replace").strip().splitlines()[-4:])

@@ -5,18 +5,17 @@ result back into a fresh data dir (built beside it and renamed into place) and c
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from strongroom.contracts.errors import BadRequest, Conflict, InfrastructureError
+from strongroom_agent.engines import restore as engine_restore
 from strongroom_agent.engines.mariadb.backup import CHECKPOINT_FILE, MARIABACKUP_BINARY
 from strongroom_agent.engines.mariadb.config import Layout
 
 MBSTREAM_BINARY = "/usr/bin/mbstream"
-TOOL_TIMEOUT_SECONDS = 3600
 
 
 def staging_dir(layout: Layout) -> Path:
@@ -27,43 +26,11 @@ def staging_dir(layout: Layout) -> Path:
 def stage(layout: Layout, parts: Iterable[Iterator[bytes]]) -> int:
     """Unpack every part into `part-N` of a fresh staging dir; returns the part count.
     `Conflict` if the data dir exists; on any error the staging dir is removed."""
-    if layout.datadir.exists():
-        raise Conflict("the instance already has data; restore into a new instance")
-    staging = staging_dir(layout)
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(mode=0o700, parents=True)
-    count = 0
-    try:
-        for index, part in enumerate(parts):
-            _extract(part, staging / f"part-{index}")
-            count += 1
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return count
+    return engine_restore.stage(layout.datadir, staging_dir(layout), parts, _unpack_argv)
 
 
-def _extract(part: Iterator[bytes], target: Path) -> None:
-    target.mkdir(mode=0o700)
-    proc = subprocess.Popen(
-        [MBSTREAM_BINARY, "-x", "-C", str(target)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdin is not None and proc.stderr is not None
-    try:
-        for chunk in part:
-            proc.stdin.write(chunk)
-        proc.stdin.close()
-        code = proc.wait(TOOL_TIMEOUT_SECONDS)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if code != 0:
-        message = proc.stderr.read().decode(errors="replace").strip()[-300:]
-        raise InfrastructureError("unpacking a backup part failed", detail=f"mbstream: {message}")
+def _unpack_argv(target: Path) -> list[str]:
+    return [MBSTREAM_BINARY, "-x", "-C", str(target)]
 
 
 def finish(layout: Layout, os_user: str) -> None:
@@ -126,7 +93,7 @@ def _prepare_and_move(layout: Layout, os_user: str, staging: Path, parts: list[P
     shutil.rmtree(partial, ignore_errors=True)
     argv = [MARIABACKUP_BINARY, "--no-defaults", "--move-back", f"--target-dir={full}"]
     _run([*argv, f"--datadir={partial}"], log_path)
-    _chown_tree(partial, os_user)
+    engine_restore.chown_tree(partial, os_user)
     os.replace(partial, layout.datadir)
 
 
@@ -137,7 +104,7 @@ def _run(argv: list[str], log_path: Path) -> None:
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
-            timeout=TOOL_TIMEOUT_SECONDS,
+            timeout=engine_restore.TOOL_TIMEOUT_SECONDS,
             check=False,
         )
     if result.returncode != 0:
@@ -146,11 +113,3 @@ def _run(argv: list[str], log_path: Path) -> None:
             "preparing the restored data failed",
             detail=f"{' '.join(argv[2:4])} exited {result.returncode}: {' | '.join(tail)}",
         )
-
-
-def _chown_tree(root: Path, os_user: str) -> None:
-    account = pwd.getpwnam(os_user)
-    os.chown(root, account.pw_uid, account.pw_gid)
-    for directory, subdirs, files in os.walk(root):
-        for name in subdirs + files:
-            os.chown(os.path.join(directory, name), account.pw_uid, account.pw_gid)

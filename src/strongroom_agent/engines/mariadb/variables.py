@@ -7,18 +7,15 @@ parameters. Options the agent manages itself (paths, address, logs) cannot be ov
 
 from __future__ import annotations
 
-import math
 import re
 
 import pymysql
 from pymysql.connections import Connection
 
-from strongroom.contracts.agent import PARAMETER_NAME_PATTERN, ParameterValue
+from strongroom.contracts.agent import ParameterValue
 from strongroom.contracts.errors import BadRequest
+from strongroom_agent.engines import parameters as rules
 
-NAME = re.compile(PARAMETER_NAME_PATTERN)
-NAME_MAX_LENGTH = 64
-VALUE_MAX_LENGTH = 1024
 READ_ONLY_ERROR = 1238
 BAD_VALUE_ERRORS = frozenset({1231, 1232})
 
@@ -37,27 +34,15 @@ MANAGED = frozenset(
 
 def check_name(name: str) -> None:
     """Refuse a name that is not `[a-z_][a-z0-9_]*` (64 at most) or that the agent manages."""
-    if len(name) > NAME_MAX_LENGTH or not NAME.fullmatch(name):
-        raise BadRequest(f"parameter name {name!r} must match {PARAMETER_NAME_PATTERN}")
-    if name in MANAGED:
-        raise BadRequest(f"parameter {name!r} is managed by the service")
+    rules.check_name(name, MANAGED)
 
 
-def check_value(name: str, value: ParameterValue) -> None:
-    """Refuse values that cannot be passed safely: non-finite numbers, control characters."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise BadRequest(f"parameter {name!r} must be a finite number")
-    if isinstance(value, str) and (
-        len(value) > VALUE_MAX_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in value)
-    ):
-        raise BadRequest(f"parameter {name!r} must be at most 1024 printable characters")
+check_value = rules.check_value
 
 
 def check_values(values: dict[str, ParameterValue]) -> None:
     """`check_name` and `check_value` for every entry."""
-    for name, value in values.items():
-        check_name(name)
-        check_value(name, value)
+    rules.check_values(values, MANAGED)
 
 
 def option_name(name: str) -> str:

@@ -26,6 +26,7 @@ from strongroom.contracts.agent import (
     UserView,
 )
 from strongroom.contracts.errors import BadRequest, NotFound
+from strongroom_agent.engines import parameters as rules
 from strongroom_agent.engines.base import Engine
 from strongroom_agent.engines.intent import EngineIntent, load_intent, save_intent
 from strongroom_agent.engines.postgresql import (
@@ -189,9 +190,7 @@ class PostgresqlAdministration(Engine):
         return required
 
     def effective_configuration(self, names: list[str]) -> dict[str, str]:
-        for name in names:
-            if not parameters.NAME.fullmatch(name):
-                raise BadRequest(f"parameter name {name!r} is not valid")
+        rules.check_names_to_read(names)
         with sql.admin(self.layout.socket_dir, self.port(), quiet=False) as conn:
             return parameters.read(conn, names)  # one SELECT: the general log may show it
 

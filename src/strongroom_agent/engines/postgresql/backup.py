@@ -12,8 +12,6 @@ import io
 import json
 import re
 import secrets
-import shutil
-import subprocess
 import tarfile
 import time
 from collections.abc import Iterator
@@ -21,14 +19,12 @@ from collections.abc import Iterator
 from strongroom.contracts.agent import WalSwitch
 from strongroom.contracts.backups import BackupKind
 from strongroom.contracts.errors import BadRequest, InfrastructureError
-from strongroom_agent.engines.backup import BackupStream
+from strongroom_agent.engines.backup import BackupStream, ProcessBackupStream
 from strongroom_agent.engines.postgresql.config import SUPERUSER, Layout
 from strongroom_agent.engines.postgresql.lifecycle import BIN_DIR
 from strongroom_agent.engines.postgresql.wal import RECOVERY_FILE
 
 BASEBACKUP_BINARY = BIN_DIR / "pg_basebackup"
-READ_SIZE = 1 << 20
-_LOG_TAIL_BYTES = 600
 _POINT = re.compile(
     r"write-ahead log (start|end) point: ([0-9A-F]+/[0-9A-F]+)(?: on timeline (\d+))?"
 )
@@ -89,35 +85,17 @@ class WalPointStream(BackupStream):
         return None
 
 
-class BaseBackupStream(BackupStream):
+class BaseBackupStream(ProcessBackupStream):
     """A running pg_basebackup; its log in a scratch directory of the volume's tmp dir."""
 
     def __init__(self, layout: Layout, port: int) -> None:
         layout.tmpdir.mkdir(mode=0o700, exist_ok=True)
-        self.work = layout.tmpdir / f"backup-{secrets.token_hex(6)}"
-        self.work.mkdir(mode=0o700)
-        self.log_path = self.work / "pg_basebackup.log"
-        with self.log_path.open("wb") as log_sink:
-            self.proc = subprocess.Popen(
-                backup_argv(layout, port),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log_sink,
-                cwd=self.work,
-            )
-
-    def chunks(self) -> Iterator[bytes]:
-        stdout = self.proc.stdout
-        assert stdout is not None
-        while chunk := stdout.read(READ_SIZE):
-            yield chunk
+        work = layout.tmpdir / f"backup-{secrets.token_hex(6)}"
+        work.mkdir(mode=0o700)
+        super().__init__(work, backup_argv(layout, port), "pg_basebackup", "pg_basebackup.log")
 
     def checkpoint(self) -> str:
-        code = self.proc.wait()
-        if code != 0:
-            raise InfrastructureError(
-                "the backup tool failed", detail=f"pg_basebackup exited {code}: {self._log_tail()}"
-            )
+        self.wait_tool()
         points: dict[str, str] = {"format": "pg_basebackup-tar"}
         for kind, lsn, timeline in _POINT.findall(self.log_path.read_text(errors="replace")):
             points[f"{kind}_lsn"] = lsn
@@ -125,21 +103,6 @@ class BaseBackupStream(BackupStream):
                 points["timeline"] = timeline
         if "start_lsn" not in points or "end_lsn" not in points:
             raise InfrastructureError(
-                "the backup tool reported no WAL points", detail=self._log_tail()
+                "the backup tool reported no WAL points", detail=self.log_tail()
             )
         return json.dumps(points, sort_keys=True)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        shutil.rmtree(self.work, ignore_errors=True)
-
-    def _log_tail(self) -> str:
-        try:
-            data = self.log_path.read_bytes()[-_LOG_TAIL_BYTES:]
-        except OSError:
-            return "no log"
-        return " | ".join(data.decode(errors="replace").strip().splitlines()[-4:])

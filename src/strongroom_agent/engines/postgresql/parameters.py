@@ -7,7 +7,6 @@ Values reach the server only through `postgresql.conf` (rendered by `config`), n
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable
@@ -15,12 +14,10 @@ from contextlib import AbstractContextManager
 
 import psycopg
 
-from strongroom.contracts.agent import PARAMETER_NAME_PATTERN, ParameterValue
+from strongroom.contracts.agent import ParameterValue
 from strongroom.contracts.errors import BadRequest, InfrastructureError
+from strongroom_agent.engines import parameters as rules
 
-NAME = re.compile(PARAMETER_NAME_PATTERN)
-NAME_MAX_LENGTH = 64
-VALUE_MAX_LENGTH = 1024
 RELOAD_TIMEOUT_SECONDS = 10.0
 NOT_APPLIED = "setting could not be applied"
 """pg_file_settings' note on a changed postmaster setting: valid, waits for a restart."""
@@ -48,26 +45,15 @@ MANAGED = frozenset(
 
 def check_name(name: str) -> None:
     """Refuse a name that is not `[a-z_][a-z0-9_]*` (64 at most) or that the agent manages."""
-    if len(name) > NAME_MAX_LENGTH or not NAME.fullmatch(name):
-        raise BadRequest(f"parameter name {name!r} must match {PARAMETER_NAME_PATTERN}")
-    if name in MANAGED:
-        raise BadRequest(f"parameter {name!r} is managed by the service")
+    rules.check_name(name, MANAGED)
 
 
-def check_value(name: str, value: ParameterValue) -> None:
-    """Refuse values that cannot be written safely: non-finite numbers, control characters."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise BadRequest(f"parameter {name!r} must be a finite number")
-    if isinstance(value, str) and (
-        len(value) > VALUE_MAX_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in value)
-    ):
-        raise BadRequest(f"parameter {name!r} must be at most 1024 printable characters")
+check_value = rules.check_value
 
 
 def check_values(values: dict[str, ParameterValue]) -> None:
-    for name, value in values.items():
-        check_name(name)
-        check_value(name, value)
+    """`check_name` and `check_value` for every entry."""
+    rules.check_values(values, MANAGED)
 
 
 def check_against_server(conn: psycopg.Connection, values: dict[str, ParameterValue]) -> None:

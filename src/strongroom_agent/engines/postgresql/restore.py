@@ -9,60 +9,27 @@ point in time); with a target the server replays the archived WAL up to it, then
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
-import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from strongroom.contracts.errors import BadRequest, Conflict, InfrastructureError
+from strongroom.contracts.errors import BadRequest, Conflict
+from strongroom_agent.engines import restore as engine_restore
 from strongroom_agent.engines.postgresql import wal
 from strongroom_agent.engines.postgresql.config import Layout
 
 TAR_BINARY = "/usr/bin/tar"
-TOOL_TIMEOUT_SECONDS = 3600
 LEFT_BEHIND = ("postmaster.pid", "postmaster.opts")
 
 
 def stage(layout: Layout, parts: Iterable[Iterator[bytes]]) -> int:
     """Unpack every part into `part-N` of a fresh staging dir; returns the part count.
     `Conflict` if the data dir exists; on any error the staging dir is removed."""
-    if layout.datadir.exists():
-        raise Conflict("the instance already has data; restore into a new instance")
-    shutil.rmtree(layout.staging, ignore_errors=True)
-    layout.staging.mkdir(mode=0o700, parents=True)
-    count = 0
-    try:
-        for index, part in enumerate(parts):
-            _extract(part, layout.staging / f"part-{index}")
-            count += 1
-    except BaseException:
-        shutil.rmtree(layout.staging, ignore_errors=True)
-        raise
-    return count
+    return engine_restore.stage(layout.datadir, layout.staging, parts, _unpack_argv)
 
 
-def _extract(part: Iterator[bytes], target: Path) -> None:
-    target.mkdir(mode=0o700)
-    proc = subprocess.Popen(
-        [TAR_BINARY, "--extract", "--file=-", f"--directory={target}", "--no-same-owner"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdin is not None and proc.stderr is not None
-    try:
-        for chunk in part:
-            proc.stdin.write(chunk)
-        proc.stdin.close()
-        code = proc.wait(TOOL_TIMEOUT_SECONDS)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if code != 0:
-        message = proc.stderr.read().decode(errors="replace").strip()[-300:]
-        raise InfrastructureError("unpacking a backup part failed", detail=f"tar: {message}")
+def _unpack_argv(target: Path) -> list[str]:
+    return [TAR_BINARY, "--extract", "--file=-", f"--directory={target}", "--no-same-owner"]
 
 
 def finish(layout: Layout, os_user: str, restore_spool: Path) -> dict[str, str] | None:
@@ -80,7 +47,7 @@ def finish(layout: Layout, os_user: str, restore_spool: Path) -> dict[str, str] 
         full = parts[0]
         for name in LEFT_BEHIND:
             (full / name).unlink(missing_ok=True)
-        _chown_tree(full, os_user)
+        engine_restore.chown_tree(full, os_user)
         full.chmod(0o700)
         os.replace(full, layout.datadir)
     finally:
@@ -106,11 +73,3 @@ def check_parts(parts: list[Path]) -> None:
         )
         if version != "15":
             raise BadRequest(f"restore part {index} is PostgreSQL {version}, not 15")
-
-
-def _chown_tree(root: Path, os_user: str) -> None:
-    account = pwd.getpwnam(os_user)
-    os.chown(root, account.pw_uid, account.pw_gid)
-    for directory, subdirs, files in os.walk(root):
-        for name in subdirs + files:
-            os.chown(os.path.join(directory, name), account.pw_uid, account.pw_gid)
