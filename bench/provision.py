@@ -40,6 +40,7 @@ from tests.support.pgcluster import free_port
 
 VENV_BIN = Path(sys.executable).parent
 VERSIONS = {"mariadb": "10.11", "postgresql": "15"}
+NAMES = {"mariadb": "MariaDB", "postgresql": "PostgreSQL"}
 RAW_WORK = {
     "mariadb": "netns + install-db + mariadbd + connect",
     "postgresql": "netns + initdb + postgres + connect",
@@ -205,7 +206,7 @@ def main() -> None:
         sweep(run)
     p50 = statistics.median
     print(
-        f"create -> ACTIVE + HEALTHY, {datastore} {VERSIONS[datastore]}, flavor sr.tiny,"
+        f"create -> ACTIVE + HEALTHY, {NAMES[datastore]} {VERSIONS[datastore]}, flavor sr.tiny,"
         f" {n} instances"
     )
     print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
