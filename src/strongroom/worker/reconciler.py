@@ -66,8 +66,9 @@ class Reconciler:
             self.drivers.compute.delete_sandbox(instance_id)
 
     def report_missing(self) -> None:
-        sandboxes = self.drivers.compute.list_sandboxes()
-        volumes = self.drivers.volume.list_volumes()
+        # The records first, then the host: an instance built by then had its sandbox and
+        # volume before it was built (listing the host first would miss a create that ends
+        # in between, and call its brand-new volume gone).
         with self.db.read() as s:
             busy = select(Job.resource_id).where(Job.state.in_(UNFINISHED))
             built = s.scalars(
@@ -77,6 +78,10 @@ class Reconciler:
                     Instance.id.not_in(busy),
                 )
             ).all()
+        if not built:
+            return
+        sandboxes = self.drivers.compute.list_sandboxes()
+        volumes = self.drivers.volume.list_volumes()
         for instance_id in built:
             gone = [
                 part

@@ -68,6 +68,7 @@ def plane(
         password=SecretStr(people["passwords"]["strongroom"]),
         project_name="service",
         cache_seconds=CACHE_SECONDS,
+        timeout_seconds=30,  # Keystone under uWSGI answers slowly on a loaded machine
     )
     base = make_settings(tmp_path / "state", f"sqlite:///{tmp_path / 'control.db'}")
     identity = IdentitySettings(mode="keystone", keystone=service)
