@@ -1,5 +1,6 @@
 """Harness for the local backend's e2e tests: a run with its own prefix, state dir and /24s,
-an inventory of everything on the host that carries the run's prefix, and a sweep."""
+an inventory of everything on the host that carries the run's prefix, and a sweep; the
+instance `CREATE` body the tests share and an instance that is deleted at the end."""
 
 from __future__ import annotations
 
@@ -10,16 +11,23 @@ import os
 import secrets
 import signal
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import Any
 
 from strongroom.config import Settings
 from strongroom.config.settings import DriverSettings, LocalDriverSettings, NetworkSettings
 from strongroom.drivers.linux import cgroups, links, nftables, processes, volumes
-from tests.support.controlplane import make_settings
+from tests.support.controlplane import ControlPlane, Tenant, make_settings
+from tests.support.datastore_clients import DatastoreClient
 
 FORBIDDEN = IPv4Network("198.18.0.0/22")  # what `make run` uses: never touched by tests
+USER, PASSWORD = "app", "S3cret-pass"
+"""The user every test instance is created with."""
+INSTANCE_TIMEOUT = 180.0
+"""How long an instance may take to be ACTIVE, or to be deleted."""
 
 
 @dataclass(frozen=True)
@@ -144,3 +152,43 @@ def sweep(run: LocalRun) -> None:
     for name in links.list_links(run.prefix):
         links.delete_link(name)
     nftables.delete_host_guard(f"{run.prefix}_host")
+
+
+def create_body(
+    name: str, database: str = "app", datastore: DatastoreClient | None = None
+) -> dict[str, Any]:
+    """The `POST /instances` body of a tiny public instance (MariaDB 10.11 unless
+    `datastore`) with one database and `USER` granted on it."""
+    kind = {"type": "mariadb", "version": "10.11"}
+    if datastore is not None:
+        kind = {"type": datastore.name, "version": datastore.version}
+    return {
+        "instance": {
+            "name": name,
+            "flavorRef": "sr.tiny",
+            "volume": {"size": 1, "type": None},
+            "datastore": kind,
+            "databases": [{"name": database}],
+            "users": [{"name": USER, "password": PASSWORD, "databases": [{"name": database}]}],
+            "access": {"is_public": True},
+        }
+    }
+
+
+@contextlib.contextmanager
+def created_instance(
+    plane: ControlPlane, demo: Tenant, body: dict[str, Any], *, require_active: bool = True
+) -> Iterator[dict[str, Any]]:
+    """Create an instance from `body` and yield its document once ACTIVE (or ERROR, unless
+    `require_active`); delete it at the end and wait until it is gone."""
+    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
+    assert r.status_code == 200, r.text
+    instance_id = r.json()["instance"]["id"]
+    try:
+        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=INSTANCE_TIMEOUT)
+        if require_active:
+            assert doc["status"] == "ACTIVE", doc
+        yield doc
+    finally:
+        plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
+        plane.wait_status(demo, instance_id, {"DELETED", "ERROR"}, timeout=INSTANCE_TIMEOUT)

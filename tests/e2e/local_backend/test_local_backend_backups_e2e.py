@@ -13,25 +13,15 @@ from typing import Any
 
 import pymysql
 import pytest
-from local_backend_harness import LocalRun, inventory
+from local_backend_harness import PASSWORD, USER, LocalRun, create_body, created_instance, inventory
 
 from strongroom.worker.service import Worker
 from tests.support.controlplane import ControlPlane, Tenant
 
 pytestmark = pytest.mark.e2e
 
-USER, PASSWORD, DATABASE = "app", "S3cret-pass", "shop"
-CREATE = {
-    "instance": {
-        "name": "source",
-        "flavorRef": "sr.tiny",
-        "volume": {"size": 1, "type": None},
-        "datastore": {"type": "mariadb", "version": "10.11"},
-        "databases": [{"name": DATABASE}],
-        "users": [{"name": USER, "password": PASSWORD, "databases": [{"name": DATABASE}]}],
-        "access": {"is_public": True},
-    }
-}
+DATABASE = "shop"
+CREATE = create_body("source", DATABASE)
 TIMEOUT = 180.0
 
 
@@ -117,16 +107,11 @@ class Traffic(threading.Thread):
 
 @pytest.fixture(scope="module")
 def source(plane: ControlPlane, worker: Worker, demo: Tenant) -> Iterator[dict[str, Any]]:
-    instance_id = create(plane, demo, CREATE)
-    try:
-        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=TIMEOUT)
-        assert doc["status"] == "ACTIVE", doc
+    with created_instance(plane, demo, CREATE) as doc:
         with connect(doc) as conn, conn.cursor() as cur:
             cur.execute("CREATE TABLE items (id INT PRIMARY KEY, note TEXT, amount BIGINT)")
             cur.execute("CREATE TABLE traffic (n INT AUTO_INCREMENT PRIMARY KEY, at DATETIME(6))")
         yield doc
-    finally:
-        delete_instance(plane, demo, instance_id)
 
 
 def test_backup_chain_restores_exactly_and_corruption_is_refused(

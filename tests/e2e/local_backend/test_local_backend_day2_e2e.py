@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from local_backend_harness import (
+    INSTANCE_TIMEOUT,
+    PASSWORD,
+    USER,
+    create_body,
+    created_instance,
+)
 
 from strongroom.drivers.linux import cgroups
 from strongroom.drivers.local_layout import HostLayout
@@ -22,19 +29,7 @@ from tests.support.datastore_clients import DatastoreClient
 
 pytestmark = pytest.mark.e2e
 
-USER, PASSWORD = "app", "S3cret-pass"
-CREATE = {
-    "instance": {
-        "name": "day2",
-        "flavorRef": "sr.tiny",
-        "volume": {"size": 1, "type": None},
-        "datastore": {"type": "mariadb", "version": "10.11"},
-        "databases": [{"name": "app"}],
-        "users": [{"name": USER, "password": PASSWORD, "databases": [{"name": "app"}]}],
-        "access": {"is_public": True},
-    }
-}
-TIMEOUT = 180.0
+CREATE = create_body("day2")
 MIB = 1024 * 1024
 
 
@@ -79,18 +74,8 @@ CASES = {
 def instance(
     plane: ControlPlane, worker: Worker, demo: Tenant, datastore: DatastoreClient
 ) -> Iterator[dict[str, Any]]:
-    body = {"instance": {**CREATE["instance"]}}
-    body["instance"]["datastore"] = {"type": datastore.name, "version": datastore.version}
-    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
-    assert r.status_code == 200, r.text
-    instance_id = r.json()["instance"]["id"]
-    try:
-        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=TIMEOUT)
-        assert doc["status"] == "ACTIVE", doc
+    with created_instance(plane, demo, create_body("day2", datastore=datastore)) as doc:
         yield {**doc, "datastore_client": datastore}
-    finally:
-        plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
-        plane.wait_status(demo, instance_id, {"DELETED", "ERROR"}, timeout=TIMEOUT)
 
 
 def api(plane: ControlPlane, demo: Tenant, method: str, path: str, body: Any = None) -> Any:
@@ -119,7 +104,7 @@ def rows(doc: dict[str, Any], sql: str) -> list[Any]:
 
 
 def status(plane: ControlPlane, demo: Tenant, doc: dict[str, Any]) -> dict[str, Any]:
-    wait_idle(plane, doc["id"], timeout=TIMEOUT)
+    wait_idle(plane, doc["id"], timeout=INSTANCE_TIMEOUT)
     shown: dict[str, Any] = api(plane, demo, "GET", f"instances/{doc['id']}")["instance"]
     return shown
 
@@ -227,12 +212,12 @@ def test_a_group_given_at_create_is_running_when_active(
     create = {"instance": {**CREATE["instance"], "name": "configured", "configuration": cid}}
     iid = api(plane, demo, "POST", "instances", create)["instance"]["id"]
     try:
-        doc = plane.wait_status(demo, iid, {"ACTIVE", "ERROR"}, timeout=TIMEOUT)
+        doc = plane.wait_status(demo, iid, {"ACTIVE", "ERROR"}, timeout=INSTANCE_TIMEOUT)
         shown = status(plane, demo, doc)
         assert shown["status"] == "ACTIVE", events(plane, iid)
         seen = variables(shown, "max_connections", "innodb_read_io_threads")
         assert seen == {"max_connections": "222", "innodb_read_io_threads": "2"}
     finally:
         plane.client.delete(plane.url(demo, f"instances/{iid}"), headers=demo.headers())
-        plane.wait_status(demo, iid, {"DELETED", "ERROR"}, timeout=TIMEOUT)
+        plane.wait_status(demo, iid, {"DELETED", "ERROR"}, timeout=INSTANCE_TIMEOUT)
     api(plane, demo, "DELETE", f"configurations/{cid}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_backend_harness import LocalRun, inventory
+from local_backend_harness import PASSWORD, USER, LocalRun, create_body, created_instance, inventory
 
 from strongroom.contracts.agent import DEFAULT_AGENT_PORT
 from strongroom.drivers.linux import cgroups, processes
@@ -33,27 +33,10 @@ from tests.support.datastore_clients import DatastoreClient
 
 pytestmark = pytest.mark.e2e
 
-USER, PASSWORD, DATABASE = "app", "S3cret-pass", "app"
-CREATE = {
-    "instance": {
-        "name": "db1",
-        "flavorRef": "sr.tiny",
-        "volume": {"size": 1, "type": None},
-        "datastore": {"type": "mariadb", "version": "10.11"},
-        "databases": [{"name": DATABASE}],
-        "users": [{"name": USER, "password": PASSWORD, "databases": [{"name": DATABASE}]}],
-        "access": {"is_public": True},
-    }
-}
+DATABASE = "app"
+CREATE = create_body("db1", DATABASE)
 ACTIVE_TIMEOUT = 180.0
 ENGINE_PORT = 3306
-
-
-def create_body(datastore: DatastoreClient) -> dict[str, Any]:
-    """`CREATE` for another datastore."""
-    body = copy.deepcopy(CREATE)
-    body["instance"]["datastore"] = {"type": datastore.name, "version": datastore.version}
-    return body
 
 
 @pytest.fixture(scope="module")
@@ -62,17 +45,10 @@ def instance(
 ) -> Iterator[dict[str, Any]]:
     """An ACTIVE instance of `datastore` (deleted at the end if a test did not delete it)."""
     started = time.monotonic()
-    body = create_body(datastore)
-    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
-    assert r.status_code == 200, r.text
-    instance_id = r.json()["instance"]["id"]
-    try:
-        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=ACTIVE_TIMEOUT)
+    body = create_body("db1", DATABASE, datastore)
+    with created_instance(plane, demo, body, require_active=False) as doc:
         doc["create_seconds"] = time.monotonic() - started
         yield doc
-    finally:
-        plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
-        plane.wait_status(demo, instance_id, {"DELETED", "ERROR"}, timeout=ACTIVE_TIMEOUT)
 
 
 def _address(doc: dict[str, Any], kind: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from local_backend_harness import PASSWORD, USER, create_body, created_instance
 
 from strongroom.monitoring.collector import MetricsCollector
 from strongroom.worker.service import Worker
@@ -18,19 +19,6 @@ from tests.support.datastore_clients import DatastoreClient
 
 pytestmark = pytest.mark.e2e
 
-USER, PASSWORD = "app", "S3cret-pass"
-CREATE = {
-    "instance": {
-        "name": "watched",
-        "flavorRef": "sr.tiny",
-        "volume": {"size": 1, "type": None},
-        "datastore": {"type": "mariadb", "version": "10.11"},
-        "databases": [{"name": "app"}],
-        "users": [{"name": USER, "password": PASSWORD, "databases": [{"name": "app"}]}],
-        "access": {"is_public": True},
-    }
-}
-TIMEOUT = 180.0
 NAMES = "connections,memory_bytes,cpu_seconds_total,network_rx_bytes_total,buffer_hit_ratio"
 
 
@@ -38,18 +26,8 @@ NAMES = "connections,memory_bytes,cpu_seconds_total,network_rx_bytes_total,buffe
 def instance(
     plane: ControlPlane, worker: Worker, demo: Tenant, datastore: DatastoreClient
 ) -> Iterator[dict[str, Any]]:
-    body = {"instance": {**CREATE["instance"]}}
-    body["instance"]["datastore"] = {"type": datastore.name, "version": datastore.version}
-    r = plane.client.post(plane.url(demo, "instances"), json=body, headers=demo.headers())
-    assert r.status_code == 200, r.text
-    instance_id = r.json()["instance"]["id"]
-    try:
-        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=TIMEOUT)
-        assert doc["status"] == "ACTIVE", doc
+    with created_instance(plane, demo, create_body("watched", datastore=datastore)) as doc:
         yield doc
-    finally:
-        plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
-        plane.wait_status(demo, instance_id, {"DELETED", "ERROR"}, timeout=TIMEOUT)
 
 
 def test_metrics_and_top_queries_of_a_real_instance(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pymysql
 import pytest
+from local_backend_harness import PASSWORD, USER, create_body, created_instance
 
 from strongroom.monitoring.collector import MetricsCollector
 from strongroom.worker.service import Worker
@@ -19,33 +20,13 @@ from tests.support.controlplane import ControlPlane, Tenant
 
 pytestmark = pytest.mark.e2e
 
-USER, PASSWORD = "app", "S3cret-pass"
-CREATE = {
-    "instance": {
-        "name": "scraped",
-        "flavorRef": "sr.tiny",
-        "volume": {"size": 1, "type": None},
-        "datastore": {"type": "mariadb", "version": "10.11"},
-        "databases": [{"name": "app"}],
-        "users": [{"name": USER, "password": PASSWORD, "databases": [{"name": "app"}]}],
-        "access": {"is_public": True},
-    }
-}
-TIMEOUT = 180.0
+CREATE = create_body("scraped")
 
 
 @pytest.fixture(scope="module")
 def instance(plane: ControlPlane, worker: Worker, demo: Tenant) -> Iterator[dict[str, Any]]:
-    r = plane.client.post(plane.url(demo, "instances"), json=CREATE, headers=demo.headers())
-    assert r.status_code == 200, r.text
-    instance_id = r.json()["instance"]["id"]
-    try:
-        doc = plane.wait_status(demo, instance_id, {"ACTIVE", "ERROR"}, timeout=TIMEOUT)
-        assert doc["status"] == "ACTIVE", doc
+    with created_instance(plane, demo, CREATE) as doc:
         yield doc
-    finally:
-        plane.client.delete(plane.url(demo, f"instances/{instance_id}"), headers=demo.headers())
-        plane.wait_status(demo, instance_id, {"DELETED", "ERROR"}, timeout=TIMEOUT)
 
 
 def login(instance: dict[str, Any]) -> pymysql.connections.Connection:
