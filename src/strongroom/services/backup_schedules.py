@@ -204,7 +204,9 @@ def expired(s: Session, schedule: BackupSchedule, now: datetime) -> list[Backup]
     for b in rows:
         if b.parent_id is not None:
             children.setdefault(b.parent_id, []).append(b)
-    fulls = [b for b in rows if b.kind == backups.FULL and b.status == backups.COMPLETED]
+    fulls = [  # only the schedule's own fulls count: manual ones never push a chain out
+        b for b in rows if b.scheduled and b.kind == backups.FULL and b.status == backups.COMPLETED
+    ]
     for index, full in enumerate(fulls):  # newest first
         chain = _with_descendants(full, children)
         newest = max(b.created_at for b in chain)

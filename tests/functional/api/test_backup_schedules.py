@@ -78,17 +78,19 @@ def test_scheduled_fulls_incrementals_and_retention(plane: ControlPlane) -> None
             duty.run(now + timedelta(hours=hour, minutes=1))
             wait_idle(plane, instance_id)
         scheduled = [b for b in listed(plane, demo, instance_id) if b["name"] != "manual"]
+        # A manual full newer than every scheduled one does not count toward keep_fulls.
+        late = completed(plane, demo, instance_id, name="manual-late")
         # The oldest chain (a full and its incremental) is past keep_fulls=2 after run 5.
         duty.run(now + timedelta(hours=5, minutes=2))
         for b in scheduled:
             wait_idle(plane, b["id"])
         left = listed(plane, demo, instance_id)
-    names = [b["name"] != "manual" for b in left]
+    names = [b["name"] for b in left]
     assert len(scheduled) == 5 and all(b["status"] == "COMPLETED" for b in scheduled)
     kinds = ["incr" if b["parent_id"] else "full" for b in reversed(scheduled)]
     assert kinds == ["full", "incr", "full", "incr", "full"]
-    assert [b["id"] for b in left] == [b["id"] for b in scheduled[:3]] + [manual], names
-    assert len(objects(plane)) == 4
+    assert [b["id"] for b in left] == [late] + [b["id"] for b in scheduled[:3]] + [manual], names
+    assert len(objects(plane)) == 5
     assert any("backup schedule: every 1 h" in e for e in events(plane, instance_id))
 
 
