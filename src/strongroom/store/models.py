@@ -353,3 +353,19 @@ class BackupSchedule(Base):
     next_run_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class InstanceHealth(Base):
+    """What the workers' health duties remember of an instance between rounds, shared by every
+    worker so that each change is said once: the agent's consecutive unanswered checks and when
+    a worker last started it, the newest engine crash restart already told, and the WAL
+    archive's state (a problem reported, the engine's archiver failure count last seen)."""
+
+    __tablename__ = "instance_health"
+    instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_misses: Mapped[int] = mapped_column(Integer, default=0)
+    agent_started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    restarts_told_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    wal_unhealthy: Mapped[bool] = mapped_column(Boolean, default=False)
+    wal_failures_seen: Mapped[float | None] = mapped_column(nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
