@@ -17,6 +17,7 @@ from strongroom.domain.instance_status import Status
 from strongroom.identity.context import RequestContext
 from strongroom.jobs import kinds
 from strongroom.jobs.queue import UNFINISHED, JobQueue
+from strongroom.services.backup_registration import BackupRegistration, RegisterRequest
 from strongroom.services.scope import check_write, visible_instance
 from strongroom.store import accounts, backups, instances, quotas
 from strongroom.store.database import Database, utcnow
@@ -44,7 +45,7 @@ class BackupView:
     project_id: str
     name: str
     description: str | None
-    instance_id: str
+    instance_id: str | None  # None: registered from a data location (`restore_from`)
     parent_id: str | None
     status: str
     datastore: str
@@ -85,6 +86,16 @@ class BackupService:
             parent = self._parent(s, instance, req)
             row = self.add_backup(s, instance, name, req.description, parent)
             return _view(row, admin=ctx.is_admin)
+
+    def register(self, ctx: RequestContext, req: RegisterRequest) -> BackupView:
+        """A COMPLETED backup of the caller's project from an object already in the store
+        (`restore_from`; the router checks the admin-only rule `backup:restore_from`)."""
+        check_write(ctx)
+        name = _checked_name(req.name)
+        if req.description is not None and len(req.description) > MAX_DESCRIPTION_LENGTH:
+            raise BadRequest(f"A backup description has at most {MAX_DESCRIPTION_LENGTH} chars.")
+        row = BackupRegistration(self.settings, self.db).register(ctx.project_id, name, req)
+        return _view(row, admin=ctx.is_admin)
 
     def add_backup(
         self,
@@ -262,7 +273,7 @@ def _view(row: Backup, *, admin: bool) -> BackupView:
         project_id=row.project_id,
         name=row.name,
         description=row.description,
-        instance_id=row.instance_id,
+        instance_id=row.instance_id or None,
         parent_id=row.parent_id,
         status=row.status,
         datastore=row.datastore,

@@ -128,6 +128,12 @@ RULES: tuple[Rule, ...] = (
         f"GET {_I}/backups",
     ),
     _rule("backup:create", WRITE, "Back up an instance.", f"POST {_P}/backups"),
+    _rule(
+        "backup:restore_from",
+        ADMIN,
+        "Register an object of the backup store as a backup (POST .../backups with "
+        "restore_from; checked on top of backup:create).",
+    ),
     _rule("backup:show", READ, "Show a backup.", f"GET {_P}/backups/{{backup_id}}"),
     _rule("backup:delete", WRITE, "Delete a backup.", f"DELETE {_P}/backups/{{backup_id}}"),
     _rule(

@@ -27,7 +27,11 @@ def _service(request: Request) -> BackupService:
 
 @router.post("/backups", status_code=ACCEPTED)
 def create_backup(request: Request, ctx: Context, body: BackupBody) -> JSONResponse:
-    view = _service(request).create(ctx, body.backup.to_request())
+    if body.backup.restore_from is not None:  # registering a stored object: admins only
+        request.app.state.policy.enforce(ctx, "backup:restore_from")
+        view = _service(request).register(ctx, body.backup.to_registration())
+    else:
+        view = _service(request).create(ctx, body.backup.to_request())
     return JSONResponse({"backup": render_backup(view)}, status_code=ACCEPTED)
 
 

@@ -4,25 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import Field, StrictFloat, StrictInt, StrictStr
 
 from strongroom.api.schemas.common import Body, timestamp
 from strongroom.contracts.errors import BadRequest
 from strongroom.datastores import load_catalog
+from strongroom.services.backup_registration import RegisterRequest
 from strongroom.services.backup_schedules import ScheduleRequest, ScheduleView
 from strongroom.services.backups import BackupRequest, BackupView
 
 GIB = 1024**3
 
 
+class RestoreFromFields(Body):
+    """Trove's "backup from a data location" (`openstack database backup create NAME
+    --restore-from LOCATION --restore-datastore-version ID [--restore-size GB]`)."""
+
+    remote_location: StrictStr
+    local_datastore_version_id: StrictStr | None = None
+    size: StrictFloat | StrictInt | None = Field(None, ge=0)
+
+
 class BackupFields(Body):
     name: StrictStr
-    instance: StrictStr
+    instance: StrictStr | None = None
     description: StrictStr | None = None
     parent_id: StrictStr | None = None
     incremental: StrictInt | None = Field(None, ge=0, le=1)
+    restore_from: RestoreFromFields | None = None
+
+    def to_registration(self) -> RegisterRequest:
+        if self.instance is not None or self.parent_id is not None or self.incremental:
+            raise BadRequest(
+                "restore_from registers a stored backup; do not name an instance, a parent "
+                "or incremental with it."
+            )
+        assert self.restore_from is not None
+        return RegisterRequest(
+            name=self.name,
+            location=self.restore_from.remote_location,
+            datastore_version_id=self.restore_from.local_datastore_version_id,
+            size_gb=None if self.restore_from.size is None else float(self.restore_from.size),
+            description=self.description,
+        )
 
     def to_request(self) -> BackupRequest:
+        if self.instance is None:
+            raise BadRequest("A backup needs the instance to back up (or restore_from).")
         if self.parent_id is not None and self.incremental == 0:
             raise BadRequest("parent_id makes an incremental backup; do not set incremental: 0.")
         return BackupRequest(
