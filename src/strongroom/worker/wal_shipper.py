@@ -29,9 +29,10 @@ from strongroom.drivers.objectstore.registry import open_object_store
 from strongroom.drivers.registry import DriverSet
 from strongroom.drivers.specs import GuestTarget
 from strongroom.keyring import Keyring
-from strongroom.store import instances, metric_samples, wal
+from strongroom.store import wal
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Instance, Port
+from strongroom.worker.wal_archive_health import WalArchiveHealth
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,6 @@ SHIPPED_STATUSES = (Status.ACTIVE, Status.RESTART_REQUIRED, Status.BACKUP)
 """Instances whose engine runs and may be archiving."""
 UNNEEDED_GRACE_SECONDS = 3600.0
 """An instance without a backup keeps its archived WAL this long (no restore can use it)."""
-BEHIND_SECONDS = 120.0
-"""Files waiting this long behind the last archived one is falling behind: twice the
-engines' `archive_timeout` (60 s)."""
 
 
 def archiving_datastores() -> tuple[str, ...]:
@@ -62,8 +60,7 @@ class WalShipper:
         self.db = db
         self.drivers = drivers
         self.keys = BackupKeys(Keyring(settings.state_dir))
-        self._unhealthy: set[str] = set()
-        self._failures: dict[str, float] = {}
+        self.health = WalArchiveHealth(db)
 
     def run(self) -> None:
         """One round over every archiving instance, then the sweep of orphaned WAL."""
@@ -84,39 +81,9 @@ class WalShipper:
             log.warning("WAL sweep failed: %s", exc)
 
     def check_health(self, instance_id: str, shipping_problem: str | None) -> str | None:
-        """The instance's WAL archive problem now (shipping failed, the engine's archiver
-        failed since the last round, or files waiting longer than `BEHIND_SECONDS`), from the
-        latest metrics sample; an instance event when it starts and when it ends."""
-        with self.db.read() as s:
-            sample = metric_samples.last(s, instance_id)
-        values = sample.values if sample is not None else {}
-        failures = values.get("wal_archive_failures_total")
-        seen = self._failures.get(instance_id)
-        if failures is not None:
-            self._failures[instance_id] = failures
-        age = values.get("wal_archived_age_seconds")
-        pending = values.get("wal_archive_pending") or 0
-        problem = shipping_problem
-        if problem is None and failures is not None and seen is not None and failures > seen:
-            problem = f"the engine failed to archive WAL {int(failures - seen)} time(s)"
-        if problem is None and pending and (age is None or age > BEHIND_SECONDS):
-            shown = "never" if age is None else f"{age:.0f} s ago"
-            problem = (
-                f"WAL archiving is behind: {int(pending)} file(s) waiting, last archived {shown}"
-            )
-        if (problem is None) == (instance_id not in self._unhealthy):
-            return problem
-        with self.db.write() as s:
-            instance = instances.get_live(s, instance_id)
-            if instance is None:
-                return problem
-            if problem is None:
-                self._unhealthy.discard(instance_id)
-                instances.record_event(s, instance, "backup", "WAL archiving is healthy again")
-            else:
-                self._unhealthy.add(instance_id)
-                instances.record_event(s, instance, "backup", problem)
-        return problem
+        """The instance's WAL archive problem now; an event when it starts and when it ends
+        (`WalArchiveHealth.check`)."""
+        return self.health.check(instance_id, shipping_problem)
 
     def targets(self) -> list[GuestTarget]:
         datastores = archiving_datastores()
