@@ -12,6 +12,7 @@ from pathlib import Path
 
 from strongroom.contracts.errors import InfrastructureError
 from strongroom_agent.engines import process
+from strongroom_agent.engines.durability import sync_then_rename
 from strongroom_agent.engines.mariadb import sql
 from strongroom_agent.engines.mariadb.config import Layout
 
@@ -35,8 +36,9 @@ def ensure_directories(layout: Layout, os_user: str) -> None:
 def initialise(layout: Layout, os_user: str) -> bool:
     """Run mariadb-install-db unless the data dir exists (after `ensure_directories`: its
     temporary tables go to the private tmpdir). It installs into a sibling directory renamed
-    into place at the end, so a crash mid-way leaves nothing half done. Returns whether it
-    initialised."""
+    into place at the end, so a crash mid-way leaves nothing half done; its bootstrap server
+    runs without per-file syncs and the volume is flushed once before the rename
+    (`durability`). Returns whether it initialised."""
     if layout.datadir.is_dir():
         return False
     partial = layout.datadir.with_name(layout.datadir.name + ".partial")
@@ -55,6 +57,9 @@ def initialise(layout: Layout, os_user: str) -> bool:
         "--skip-test-db",
         "--skip-name-resolve",
         "--auth-root-authentication-method=socket",
+        # Passed on to the bootstrap mariadbd: ~1000 fdatasyncs (DDL log, Aria, InnoDB) made
+        # an install 2-4x slower on a busy host; `sync_then_rename` flushes once instead.
+        "--debug-no-sync",
     ]
     log_path = layout.error_log.with_name("install-db.log")
     with log_path.open("ab") as sink:
@@ -73,7 +78,7 @@ def initialise(layout: Layout, os_user: str) -> bool:
             detail=f"mariadb-install-db exited {result.returncode}: {_tail(log_path)}",
             retryable=True,  # nothing is left behind; a transient failure may pass next time
         )
-    os.replace(partial, layout.datadir)
+    sync_then_rename(partial, layout.datadir)
     return True
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from strongroom.contracts.errors import InfrastructureError
 from strongroom_agent.engines import process
+from strongroom_agent.engines.durability import sync_then_rename
 from strongroom_agent.engines.postgresql import sql
 from strongroom_agent.engines.postgresql.config import SUPERUSER, Layout
 
@@ -46,8 +47,9 @@ def ensure_directories(layout: Layout, os_user: str) -> None:
 
 def initialise(layout: Layout, os_user: str) -> bool:
     """initdb unless the data dir exists: into a sibling renamed into place at the end (a
-    data dir is relocatable), so a crash mid-way leaves nothing half done. UTF8, C.UTF-8,
-    SCRAM; returns whether it initialised."""
+    data dir is relocatable), so a crash mid-way leaves nothing half done; initdb skips its
+    per-file syncs and the volume is flushed once before the rename (`durability`). UTF8,
+    C.UTF-8, SCRAM; returns whether it initialised."""
     if layout.datadir.is_dir():
         return False
     partial = layout.datadir.with_name(layout.datadir.name + ".partial")
@@ -66,6 +68,7 @@ def initialise(layout: Layout, os_user: str) -> bool:
         "--auth-local=peer",
         "--auth-host=scram-sha-256",
         "--no-instructions",
+        "--no-sync",  # `sync_then_rename` flushes the volume once instead
     ]
     log_path = layout.log_dir / "initdb.log"
     with log_path.open("ab") as sink:
@@ -85,7 +88,7 @@ def initialise(layout: Layout, os_user: str) -> bool:
             detail=f"initdb exited {result.returncode}: {_tail(log_path)}",
             retryable=True,  # nothing is left behind
         )
-    os.replace(partial, layout.datadir)
+    sync_then_rename(partial, layout.datadir)
     return True
 
 
