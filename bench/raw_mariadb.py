@@ -23,12 +23,14 @@ def prepare_root(root: Path) -> None:
     shutil.chown(root, "mysql", "mysql")
 
 
-def raw_once(root: Path, index: int) -> float:
-    """One raw provisioning in `root` (see `prepare_root`); everything is removed after."""
-    return _one(root / f"raw{index}", f"srraw{os.getpid() % 10000}x{index}")
+def raw_once(root: Path, index: int, one_sync: bool = False) -> float:
+    """One raw provisioning in `root` (see `prepare_root`); everything is removed after.
+    `one_sync`: install without per-file syncs, then one `sync -f` (what the agent does),
+    instead of the stock install-db."""
+    return _one(root / f"raw{index}", f"srraw{os.getpid() % 10000}x{index}", one_sync)
 
 
-def _one(home: Path, netns: str) -> float:
+def _one(home: Path, netns: str, one_sync: bool = False) -> float:
     data, sock = home / "data", home / "mysqld.sock"
     started = time.monotonic()
     subprocess.run(["ip", "netns", "add", netns], check=True)
@@ -46,10 +48,13 @@ def _one(home: Path, netns: str) -> float:
                 f"--tmpdir={home}",  # as the agent does: a mariadbd starting empties /tmp's #sql*
                 "--skip-test-db",
                 "--auth-root-authentication-method=socket",
+                *(["--debug-no-sync"] if one_sync else []),
             ],
             check=True,
             capture_output=True,
         )
+        if one_sync:
+            subprocess.run(["sync", "-f", str(data)], check=True)
         proc = subprocess.Popen(
             [
                 "ip",

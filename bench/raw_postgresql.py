@@ -30,12 +30,14 @@ def prepare_root(root: Path) -> None:
     shutil.chown(root, OS_USER, OS_USER)
 
 
-def raw_once(root: Path, index: int) -> float:
-    """One raw provisioning in `root` (see `prepare_root`); everything is removed after."""
-    return _one(root / f"rawpg{index}", f"srrawpg{os.getpid() % 10000}x{index}")
+def raw_once(root: Path, index: int, one_sync: bool = False) -> float:
+    """One raw provisioning in `root` (see `prepare_root`); everything is removed after.
+    `one_sync`: initdb --no-sync, then one `sync -f` (what the agent does), instead of the
+    stock initdb."""
+    return _one(root / f"rawpg{index}", f"srrawpg{os.getpid() % 10000}x{index}", one_sync)
 
 
-def _one(home: Path, netns: str) -> float:
+def _one(home: Path, netns: str, one_sync: bool = False) -> float:
     data = home / "data"
     started = time.monotonic()
     subprocess.run(["ip", "netns", "add", netns], check=True)
@@ -46,10 +48,13 @@ def _one(home: Path, netns: str) -> float:
         subprocess.run(
             as_postgres(
                 [str(BIN / "initdb"), f"--pgdata={data}", "--username=postgres",
-                 "--encoding=UTF8", "--locale=C.UTF-8", "--auth-local=peer", "--no-instructions"]
+                 "--encoding=UTF8", "--locale=C.UTF-8", "--auth-local=peer", "--no-instructions",
+                 *(["--no-sync"] if one_sync else [])]
             ),
             check=True, capture_output=True, cwd="/",
         )  # fmt: skip
+        if one_sync:
+            subprocess.run(["sync", "-f", str(data)], check=True)
         start(home, data, 5432, netns)
         return time.monotonic() - started
     finally:
