@@ -18,7 +18,13 @@ from contextlib import ExitStack
 from pydantic import ValidationError
 
 from strongroom.contracts.agent import OperationAccepted, OperationKind
-from strongroom.contracts.backups import BackupRequest, BackupTrailer, RestorePart, RestoreTrailer
+from strongroom.contracts.backups import (
+    BackupRequest,
+    BackupTrailer,
+    RestorePart,
+    RestoreTrailer,
+    wire_json,
+)
 from strongroom.contracts.errors import BadRequest
 from strongroom.contracts.framing import (
     FRAME_DATA,
@@ -33,6 +39,7 @@ from strongroom.contracts.framing import (
 )
 from strongroom_agent.engines.backup import BackupStream
 from strongroom_agent.engines.base import Engine
+from strongroom_agent.engines.restore import PartStream
 from strongroom_agent.operations import OperationRunner, describe_error
 
 log = logging.getLogger(__name__)
@@ -58,7 +65,7 @@ class BackupService:
         except BaseException:
             slot.close()
             raise
-        log.info("%s backup started", request.kind)
+        log.info("%s backup started (%s)", request.kind, request.encoding)
         return _backup_frames(self.engine.name, request, stream, slot)
 
     async def restore(self, body: AsyncIterator[bytes]) -> OperationAccepted:
@@ -88,8 +95,8 @@ class BackupService:
             raise BadRequest("the restore body is truncated or malformed", detail=str(exc)) from exc
 
 
-def restore_parts(reader: FrameReader) -> Iterator[Iterator[bytes]]:
-    """The parts of a restore body, each an iterator of its data, in order; the last part
+def restore_parts(reader: FrameReader) -> Iterator[PartStream]:
+    """The parts of a restore body, each its data and encoding, in order; the last part
     ends only when the `E` frame (with the right part count) and the end of body are seen.
     `FrameError` for anything else."""
     frame = reader.next_frame()
@@ -99,7 +106,7 @@ def restore_parts(reader: FrameReader) -> Iterator[Iterator[bytes]]:
         if part.index != index:
             raise FrameError(f"part {part.index} arrived where part {index} was expected")
         pending: list[bytes] = []
-        yield _part_data(reader, pending)
+        yield PartStream(_part_data(reader, pending), part.encoding)
         frame = _after_part(reader, pending)
         index += 1
     if frame.kind != FRAME_END or index == 0:
@@ -132,7 +139,7 @@ def _backup_frames(
     size = 0
     try:
         try:
-            for chunk in stream.chunks():
+            for chunk in stream.encoded(request.encoding):
                 size += len(chunk)
                 yield from data_frames(iter([chunk]))
             checkpoint = stream.checkpoint()
@@ -145,9 +152,10 @@ def _backup_frames(
             engine=engine,
             checkpoint=checkpoint,
             data_bytes=size,
+            encoding=request.encoding,
         )
-        log.info("%s backup streamed %d bytes", request.kind, size)
-        yield encode_frame(FRAME_END, trailer.model_dump_json().encode())
+        log.info("%s backup streamed %d bytes (%s)", request.kind, size, request.encoding)
+        yield encode_frame(FRAME_END, wire_json(trailer))
     finally:
         stream.close()
         slot.close()

@@ -1,8 +1,14 @@
 """Backup stream ⇄ stored object: compress (zstd) → encrypt (`envelope`) → sha256 → store,
 and back, verifying the whole object before a single byte is handed on.
 
-Storing checks what arrived against the agent's trailer (the byte count of the raw stream)
-before the final record is written, so a short or altered stream from the agent never
+The stored plaintext is always one zstd frame of the engine's native stream. A stream the
+agent already compressed (`StreamEncoding.ZSTD`, what the worker asks for) is sealed as it
+arrives; a native one (an agent that predates it, the WAL shipper) is compressed here first.
+Likewise a restore hands on either the zstd frame as stored (for an agent that decompresses
+it) or the native stream.
+
+Storing checks what arrived against the agent's trailer (the byte count and encoding of the
+stream) before the final record is written, so a short or altered stream from the agent never
 becomes a stored object. Opening reads the object twice: the first pass checks its size and
 sha256 against the values recorded at backup time and authenticates every record (so a
 damaged, truncated or foreign object and a wrong key are all refused up front); only then does
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 from strongroom.backups import compression, envelope
 from strongroom.backups.errors import BackupCorrupted, BackupKeyMismatch
 from strongroom.backups.keys import BackupKeys, MasterKey
-from strongroom.contracts.backups import BackupTrailer
+from strongroom.contracts.backups import BackupTrailer, StreamEncoding
 from strongroom.drivers.objectstore.base import ObjectStore
 
 
@@ -38,18 +44,24 @@ class BackupSource:
 
     chunks: Iterator[bytes]
     trailer: Callable[[], BackupTrailer]
+    encoding: StreamEncoding = StreamEncoding.NATIVE
+    """What `chunks` carry: the native stream, or one zstd frame of it."""
 
 
 def store_backup(
     source: BackupSource, store: ObjectStore, key: str, master: MasterKey
 ) -> tuple[StoredBackup, BackupTrailer]:
-    """Compress, encrypt and upload `source` under `key`; the stored object's size and
-    sha256, and the agent's trailer (its checkpoint). Nothing is stored on any failure."""
+    """Compress (unless the agent did), encrypt and upload `source` under `key`; the stored
+    object's size and sha256, and the agent's trailer (its checkpoint). Nothing is stored on
+    any failure."""
     checked = _checked_against_trailer(source)
     object_hash = hashlib.sha256()
+    plain = checked.chunks
+    if source.encoding is StreamEncoding.NATIVE:
+        plain = compression.compress(plain)
 
     def hashed() -> Iterator[bytes]:
-        for chunk in envelope.seal(compression.compress(checked.chunks), master):
+        for chunk in envelope.seal(plain, master):
             object_hash.update(chunk)
             yield chunk
 
@@ -95,14 +107,19 @@ def open_backup(store: ObjectStore, stored: StoredBackup, keys: BackupKeys) -> I
 
 
 def open_chain(
-    store: ObjectStore, chain: list[StoredBackup], keys: BackupKeys
+    store: ObjectStore,
+    chain: list[StoredBackup],
+    keys: BackupKeys,
+    encoding: StreamEncoding = StreamEncoding.NATIVE,
 ) -> list[Iterator[bytes]]:
-    """Every part of a restore chain (full first), all verified before any is read."""
+    """Every part of a restore chain (full first) in `encoding` (`ZSTD`: the stored zstd
+    frame, decrypted but not decompressed), all verified before any is read."""
     for stored in chain:
         verify_backup(store, stored, keys)
-    return [
-        compression.decompress(envelope.unseal(store.get(stored.key), keys.get)) for stored in chain
-    ]
+    parts = [envelope.unseal(store.get(stored.key), keys.get) for stored in chain]
+    if encoding is StreamEncoding.ZSTD:
+        return parts
+    return [compression.decompress(part) for part in parts]
 
 
 def _checked_against_trailer(source: BackupSource) -> BackupSource:
@@ -114,10 +131,11 @@ def _checked_against_trailer(source: BackupSource) -> BackupSource:
             count += len(chunk)
             yield chunk
         trailer = source.trailer()
-        if count != trailer.data_bytes:
+        if count != trailer.data_bytes or trailer.encoding is not source.encoding:
             raise BackupCorrupted(
                 "the backup stream differs from what the agent sent",
-                detail=f"received {count} bytes, the agent reports {trailer.data_bytes}",
+                detail=f"received {count} bytes ({source.encoding}), the agent reports"
+                f" {trailer.data_bytes} ({trailer.encoding})",
             )
 
-    return BackupSource(chunks(), source.trailer)
+    return BackupSource(chunks(), source.trailer, source.encoding)

@@ -10,9 +10,10 @@ from typing import Any
 
 from strongroom.backups.keys import BackupKeys
 from strongroom.backups.stream_pipeline import BackupSource, StoredBackup, open_chain, store_backup
-from strongroom.contracts.backups import BackupKind
+from strongroom.contracts.backups import BackupKind, StreamEncoding
 from strongroom.contracts.errors import Conflict, InfrastructureError
 from strongroom.domain.instance_status import Status
+from strongroom.drivers.guest.base import RestoreSource
 from strongroom.drivers.objectstore.registry import open_object_store
 from strongroom.jobs.kinds import DELETE_INSTANCE
 from strongroom.jobs.queue import JobQueue
@@ -52,7 +53,8 @@ class MarkBackupBuilding(Step):
 
 
 class StreamBackup(Step):
-    """Pull the engine's backup stream and store it (compressed, encrypted, checksummed);
+    """Pull the engine's backup stream (compressed by the agent) and store it (encrypted,
+    checksummed);
     the row turns COMPLETED with size, checksum, location and checkpoint in one write.
 
     A stream is never resumed: a worker that died mid-stream leaves `stream_started_at` set,
@@ -96,7 +98,10 @@ class StreamBackup(Step):
         target = load_facts(ctx).guest_target()
         with ctx.drivers.guest.backup(target, attempt.kind, attempt.parent) as source:
             stored, trailer = store_backup(
-                BackupSource(source.chunks(), source.trailer), store, attempt.key, master
+                BackupSource(source.chunks(), source.trailer, source.encoding),
+                store,
+                attempt.key,
+                master,
             )
         with ctx.db.write() as s:
             backup = _require(backups.get(s, attempt.backup_id), attempt.backup_id)
@@ -231,8 +236,11 @@ class RestoreBackup(Step):
             return  # restored before this worker stopped
         kinds, stored = _stored_chain(ctx, chain_ids)
         store = open_object_store(ctx.settings)
-        parts = open_chain(store, stored, backup_keys(ctx))
-        chain = list(zip(kinds, parts, strict=True)) + wal_parts(ctx, chain_ids)
+        parts = open_chain(store, stored, backup_keys(ctx), StreamEncoding.ZSTD)
+        chain = [
+            RestoreSource(kind, part, StreamEncoding.ZSTD)
+            for kind, part in zip(kinds, parts, strict=True)
+        ] + [RestoreSource(kind, chunks) for kind, chunks in wal_parts(ctx, chain_ids)]
         try:
             ctx.drivers.guest.restore(target, chain, RESTORE_TIMEOUT_SECONDS)
         except Conflict:  # the data was moved into place before a crash: just start it

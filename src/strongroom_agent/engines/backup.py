@@ -1,18 +1,37 @@
-"""What an engine's backup hands the agent: the native stream, then its checkpoint; and the
-stream of a backup tool run as a process (both engines' full backups)."""
+"""What an engine's backup hands the agent: the native stream (or, on request, one zstd frame
+of it), then its checkpoint; and the stream of a backup tool run as a process (both engines'
+full backups), whose stdout a `zstd` process reads directly when the stream is compressed:
+the bytes go tool → pipe → zstd → pipe → agent, never through Python uncompressed."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import subprocess
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
+from strongroom.contracts.backups import StreamEncoding
 from strongroom.contracts.errors import InfrastructureError
 
 READ_SIZE = 1 << 20
+ZSTD_BINARY = "/usr/bin/zstd"
+COMPRESS_ARGV = (ZSTD_BINARY, "-1", "-T2", "-q", "-c")
+DECOMPRESS_ARGV = (ZSTD_BINARY, "-d", "-q", "-c")
+PIPE_BYTES = 1 << 20
+"""Pipes between the tools and the agent: large, so that each read returns a big chunk."""
 _LOG_TAIL_BYTES = 600
+
+
+def widen_pipe(stream: IO[bytes] | None) -> None:
+    """Grow the pipe behind `stream` to `PIPE_BYTES` (best effort: the system may cap it)."""
+    if stream is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class BackupStream(ABC):
@@ -31,6 +50,14 @@ class BackupStream(ABC):
     def close(self) -> None:
         """Stop the backup tool if it still runs and remove its scratch files."""
 
+    def encoded(self, encoding: StreamEncoding) -> Iterator[bytes]:
+        """The stream in `encoding`, read instead of `chunks` (before `checkpoint`). Here a
+        `zstd` process fed from a thread: fine for a stream Python builds itself (small);
+        `ProcessBackupStream` pipes its tool into zstd directly."""
+        if encoding is StreamEncoding.NATIVE:
+            return self.chunks()
+        return _fed_zstd(self.chunks())
+
 
 class ProcessBackupStream(BackupStream):
     """A backup tool running in the scratch directory `work`: its stdout is the stream, its
@@ -48,12 +75,36 @@ class ProcessBackupStream(BackupStream):
                 stderr=log_sink,
                 cwd=work,
             )
+        widen_pipe(self.proc.stdout)
+        self.zstd: subprocess.Popen[bytes] | None = None
 
     def chunks(self) -> Iterator[bytes]:
         stdout = self.proc.stdout
         assert stdout is not None
         while chunk := stdout.read(READ_SIZE):
             yield chunk
+
+    def encoded(self, encoding: StreamEncoding) -> Iterator[bytes]:
+        if encoding is StreamEncoding.NATIVE:
+            return self.chunks()
+        assert self.proc.stdout is not None and self.zstd is None
+        with (self.work / "zstd.log").open("wb") as log_sink:
+            self.zstd = subprocess.Popen(
+                COMPRESS_ARGV, stdin=self.proc.stdout, stdout=subprocess.PIPE, stderr=log_sink
+            )
+        self.proc.stdout.close()  # zstd holds the tool's pipe now; a dead zstd ends the tool
+        widen_pipe(self.zstd.stdout)
+        return self._compressed(self.zstd)
+
+    def _compressed(self, zstd: subprocess.Popen[bytes]) -> Iterator[bytes]:
+        assert zstd.stdout is not None
+        while chunk := zstd.stdout.read(READ_SIZE):
+            yield chunk
+        code = zstd.wait()
+        if code != 0:
+            raise InfrastructureError(
+                "compressing the backup failed", detail=f"zstd exited {code}: {self.tool}"
+            )
 
     def wait_tool(self) -> None:
         """Wait for the tool to end; `InfrastructureError` (with its log's tail) if it failed."""
@@ -64,11 +115,14 @@ class ProcessBackupStream(BackupStream):
             )
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        for proc in (self.proc, self.zstd):
+            if proc is None:
+                continue
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
         shutil.rmtree(self.work, ignore_errors=True)
 
     def log_tail(self) -> str:
@@ -78,3 +132,42 @@ class ProcessBackupStream(BackupStream):
         except OSError:
             return "no log"
         return " | ".join(data.decode(errors="replace").strip().splitlines()[-4:])
+
+
+def _fed_zstd(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """One zstd frame of `chunks`, fed to a `zstd` process from a thread."""
+    proc = subprocess.Popen(
+        COMPRESS_ARGV, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    failure: list[BaseException] = []
+
+    def feed(stdin: IO[bytes]) -> None:
+        try:
+            for chunk in chunks:
+                stdin.write(chunk)
+        except BrokenPipeError:
+            pass
+        except BaseException as exc:  # never let a half-fed zstd end its frame as complete
+            failure.append(exc)
+            proc.kill()
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                stdin.close()
+
+    feeder = threading.Thread(target=feed, args=(proc.stdin,), name="zstd-feed", daemon=True)
+    feeder.start()
+    try:
+        while chunk := proc.stdout.read(READ_SIZE):
+            yield chunk
+        feeder.join()
+        if failure:
+            raise failure[0]
+        if proc.wait() != 0:
+            raise InfrastructureError("compressing the backup failed", detail="zstd failed")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        feeder.join(timeout=5)
+        proc.stdout.close()

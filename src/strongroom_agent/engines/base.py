@@ -16,7 +16,7 @@ Passwords arrive as `SecretStr` and must never reach a log line, an error or a r
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -43,6 +43,7 @@ from strongroom.contracts.errors import NotFound, NotImplementedYet
 from strongroom.contracts.metrics import EngineMetrics, QueryDigest
 from strongroom_agent.engines import logfile
 from strongroom_agent.engines.backup import BackupStream
+from strongroom_agent.engines.restore import PartStream
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ class Engine(ABC):
         server is not running, `BadRequest` for an incremental without a parent checkpoint."""
         raise NotImplementedYet(f"{self.name} does not support backups")
 
-    def stage_restore(self, parts: Iterable[Iterator[bytes]]) -> None:
+    def stage_restore(self, parts: Iterable[PartStream]) -> None:
         """Unpack each part (a full, then its incrementals in order) into a staging area on the
         volume, without touching the data dir. `Conflict` if the instance already has data;
         any error from a part leaves no staging behind and propagates."""
@@ -261,7 +262,7 @@ class Engine(ABC):
         move into place, fix ownership), start the server and verify it answers."""
         raise NotImplementedYet(f"{self.name} does not support restores")
 
-    def restore_from_streams(self, parts: Iterable[Iterator[bytes]]) -> None:
+    def restore_from_streams(self, parts: Iterable[PartStream]) -> None:
         """`stage_restore` then `finish_restore`, for callers holding every part."""
         self.stage_restore(parts)
         self.finish_restore()

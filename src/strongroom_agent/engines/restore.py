@@ -1,24 +1,38 @@
 """What both engines' restores share: unpacking each streamed part with an engine's unpack
-tool into `part-N` of a staging directory, and handing the result to the server's user."""
+tool into `part-N` of a staging directory (a zstd-encoded part through `zstd -d` piped
+straight into the tool), and handing the result to the server's user."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+from strongroom.contracts.backups import StreamEncoding
 from strongroom.contracts.errors import Conflict, InfrastructureError
+from strongroom_agent.engines.backup import DECOMPRESS_ARGV, widen_pipe
 
 TOOL_TIMEOUT_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class PartStream:
+    """One part of a restore as it arrives: its data, in `encoding`."""
+
+    chunks: Iterator[bytes]
+    encoding: StreamEncoding = StreamEncoding.NATIVE
 
 
 def stage(
     datadir: Path,
     staging: Path,
-    parts: Iterable[Iterator[bytes]],
+    parts: Iterable[PartStream],
     unpack_argv: Callable[[Path], list[str]],
 ) -> int:
     """Unpack every part into `part-N` of a fresh `staging` dir with the tool
@@ -41,29 +55,50 @@ def stage(
     return count
 
 
-def extract(part: Iterator[bytes], argv: list[str]) -> None:
-    """Feed `part` to the unpack tool `argv`; `InfrastructureError` with its stderr if it
-    fails (killed after `TOOL_TIMEOUT_SECONDS`)."""
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdin is not None and proc.stderr is not None
+def extract(part: PartStream, argv: list[str]) -> None:
+    """Feed `part` to the unpack tool `argv` (through `zstd -d` for a zstd part, the two
+    joined by a pipe); `InfrastructureError` with the failing tool's stderr if either fails
+    (killed after `TOOL_TIMEOUT_SECONDS`)."""
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
-        for chunk in part:
-            proc.stdin.write(chunk)
-        proc.stdin.close()
-        code = proc.wait(TOOL_TIMEOUT_SECONDS)
+        if part.encoding is StreamEncoding.ZSTD:
+            zstd = _start(list(DECOMPRESS_ARGV), subprocess.PIPE, subprocess.PIPE)
+            procs.append(("zstd", zstd))
+            tool = _start(argv, zstd.stdout, subprocess.DEVNULL)
+            assert zstd.stdout is not None
+            zstd.stdout.close()  # the tool holds it now
+        else:
+            tool = zstd = _start(argv, subprocess.PIPE, subprocess.DEVNULL)
+        procs.append((Path(argv[0]).name, tool))
+        feed = zstd.stdin
+        assert feed is not None
+        widen_pipe(feed)
+        try:
+            for chunk in part.chunks:
+                feed.write(chunk)
+        except BrokenPipeError:
+            pass  # the reader died: its exit status and stderr say why
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                feed.close()
+        codes = [proc.wait(TOOL_TIMEOUT_SECONDS) for _, proc in procs]
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if code != 0:
-        message = proc.stderr.read().decode(errors="replace").strip()[-300:]
-        tool = Path(argv[0]).name
-        raise InfrastructureError("unpacking a backup part failed", detail=f"{tool}: {message}")
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for (name, proc), code in zip(procs, codes, strict=True):
+        if code != 0:
+            assert proc.stderr is not None
+            message = proc.stderr.read().decode(errors="replace").strip()[-300:]
+            raise InfrastructureError("unpacking a backup part failed", detail=f"{name}: {message}")
+    for _, proc in procs:
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def _start(argv: list[str], stdin: int | IO[bytes] | None, stdout: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
 
 
 def chown_tree(root: Path, os_user: str) -> None:

@@ -23,10 +23,11 @@ from strongroom.backups.keys import BackupKeys
 from strongroom.backups.stream_pipeline import BackupSource, StoredBackup, open_chain, store_backup
 from strongroom.contracts import agent as contract
 from strongroom.contracts.agent import DatabaseSpec, EngineState, PrepareRequest, UserSpec
-from strongroom.contracts.backups import BackupKind, BackupRequest, BackupTrailer
+from strongroom.contracts.backups import BackupKind, BackupRequest, BackupTrailer, StreamEncoding
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.contracts.framing import MEDIA_TYPE
 from strongroom.drivers.guest.backup_stream import restore_body
+from strongroom.drivers.guest.base import RestoreSource
 from strongroom.drivers.guest.http import client_ssl_context
 from strongroom.drivers.objectstore.local import LocalObjectStore
 from strongroom.keyring import Keyring
@@ -68,7 +69,7 @@ def take_backup(
     agent: Agent, store: LocalObjectStore, keys: BackupKeys, key: str, parent: str | None
 ) -> tuple[StoredBackup, BackupTrailer]:
     kind = BackupKind.INCREMENTAL if parent else BackupKind.FULL
-    request = BackupRequest(kind=kind, parent_checkpoint=parent)
+    request = BackupRequest(kind=kind, parent_checkpoint=parent, encoding=StreamEncoding.ZSTD)
     started = time.monotonic()
     with agent.client(timeout=60).backup(request) as download:
         chunks = download.chunks()
@@ -77,7 +78,7 @@ def take_backup(
             session.query("INSERT INTO items VALUES (0, 'during the backup', 0)")
             session.query("DELETE FROM items WHERE id = 0")
         stored, trailer = store_backup(
-            BackupSource(itertools.chain([first], chunks), download.trailer),
+            BackupSource(itertools.chain([first], chunks), download.trailer, download.encoding),
             store,
             key,
             keys.current(),
@@ -122,6 +123,13 @@ def blank(agents: dict[str, Agent], e2e_root: Path, pki: Pki, datastore: Datasto
     return launch_agent(agents, e2e_root, pki, "inst-backup-bad", datastore)
 
 
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def staged_or_restored(agent: Agent) -> list[str]:
     return sorted(p.name for p in agent.data_dir.iterdir() if p.name != "tmp")
 
@@ -132,9 +140,10 @@ def test_full_plus_incremental_restores_exactly(
     target = launch_agent(agents, e2e_root, pki, "inst-backup-dst", datastore)
     client = target.client(timeout=60)
     started = time.monotonic()
-    parts = open_chain(chain.store, chain.backups, chain.keys)
+    parts = open_chain(chain.store, chain.backups, chain.keys, StreamEncoding.ZSTD)
     kinds = [BackupKind.FULL, BackupKind.INCREMENTAL][: len(chain.backups)]
-    client.wait_operation(client.restore(list(zip(kinds, parts, strict=True))), timeout=120)
+    sources = [RestoreSource(k, p, StreamEncoding.ZSTD) for k, p in zip(kinds, parts, strict=True)]
+    client.wait_operation(client.restore(sources), timeout=120)
     print(f"\n{datastore.name} restore of {len(kinds)} part(s): {time.monotonic() - started:.2f}s")
     assert client.status().engine_state is EngineState.RUNNING
     restored = rows_of(target)
@@ -173,7 +182,7 @@ def test_a_cut_restore_body_leaves_the_target_untouched(
         raise BackupCorrupted("the backup object changed while it was read")
 
     with pytest.raises(BackupCorrupted):
-        target.client(timeout=60).restore([(BackupKind.FULL, cut())])
+        target.client(timeout=60).restore([RestoreSource(BackupKind.FULL, cut())])
     deadline = time.monotonic() + 15
     while staged_or_restored(target) != before and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -184,7 +193,7 @@ def test_an_unterminated_restore_body_is_refused(chain: Chain, blank: Agent, pki
     target = blank
     before = staged_or_restored(target)
     (part,) = open_chain(chain.store, [chain.full], chain.keys)
-    frames = list(restore_body([(BackupKind.FULL, part)]))[:-1]  # no end frame
+    frames = list(restore_body([RestoreSource(BackupKind.FULL, part)]))[:-1]  # no end frame
     context = client_ssl_context(pki.ca_cert, pki.client.cert, pki.client.key)
     deadline = time.monotonic() + 20  # an earlier cut body may still hold the slot (409)
     with httpx.Client(verify=context, timeout=60, trust_env=False) as http:
@@ -206,7 +215,7 @@ def test_an_unterminated_restore_body_is_refused(chain: Chain, blank: Agent, pki
 def test_restore_into_an_instance_with_data_is_refused(chain: Chain) -> None:
     (part,) = open_chain(chain.store, [chain.full], chain.keys)
     with pytest.raises(InfrastructureError, match="already has data"):
-        chain.source.client(timeout=60).restore([(BackupKind.FULL, part)])
+        chain.source.client(timeout=60).restore([RestoreSource(BackupKind.FULL, part)])
     assert len(rows_of(chain.source)) == len(chain.rows)
 
 
@@ -219,14 +228,20 @@ def test_an_incremental_without_a_parent_is_refused(chain: Chain) -> None:
         list(download.chunks())
 
 
-def test_a_backup_abandoned_by_the_control_plane_stops_and_frees_the_agent(chain: Chain) -> None:
+@pytest.mark.parametrize("encoding", list(StreamEncoding))
+def test_a_backup_abandoned_by_the_control_plane_stops_and_frees_the_agent(
+    chain: Chain, encoding: StreamEncoding
+) -> None:
     agent = chain.source
-    with agent.client(timeout=60).backup(BackupRequest()) as download:
+    assert agent.proc is not None
+    agent_pid = agent.proc.pid
+    with agent.client(timeout=60).backup(BackupRequest(encoding=encoding)) as download:
         next(download.chunks())
     deadline = time.monotonic() + 20
     tool = agent.datastore.backup_tool
     while time.monotonic() < deadline:
         tools = [p for p in processes_mentioning(tool) if str(agent.root) in p[1]]
+        tools += [p for p in processes_mentioning("zstd") if parent_of(p[0]) == agent_pid]
         if not tools and not list((agent.data_dir / "tmp").glob("backup-*")):
             break
         time.sleep(0.2)
@@ -242,7 +257,7 @@ def test_a_broken_chain_fails_the_restore_and_leaves_nothing(chain: Chain, blank
     client = target.client(timeout=60)
     parts = open_chain(chain.store, [chain.last, chain.full], chain.keys)  # no full first
     kinds = [BackupKind.FULL, BackupKind.INCREMENTAL]
-    operation = client.restore(list(zip(kinds, parts, strict=True)))
+    operation = client.restore([RestoreSource(k, p) for k, p in zip(kinds, parts, strict=True)])
     with pytest.raises(InfrastructureError, match="not a full backup"):
         client.wait_operation(operation, timeout=60)
     assert staged_or_restored(target) == before

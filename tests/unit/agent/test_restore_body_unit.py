@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from strongroom.contracts.backups import BackupKind
+from strongroom.contracts.backups import BackupKind, StreamEncoding
 from strongroom.contracts.framing import FRAME_DATA, FrameError, FrameReader, encode_frame
 from strongroom.drivers.guest.backup_stream import restore_body
+from strongroom.drivers.guest.base import RestoreSource
 from strongroom_agent.backups import restore_parts
 
 pytestmark = pytest.mark.unit
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.unit
 
 def body(*parts: list[bytes]) -> list[bytes]:
     kinds = [BackupKind.FULL] + [BackupKind.INCREMENTAL] * (len(parts) - 1)
-    return list(restore_body([(k, iter(p)) for k, p in zip(kinds, parts, strict=True)]))
+    return list(
+        restore_body([RestoreSource(k, iter(p)) for k, p in zip(kinds, parts, strict=True)])
+    )
 
 
 def rechunked(frames: list[bytes], size: int) -> Iterator[bytes]:
@@ -25,7 +28,7 @@ def rechunked(frames: list[bytes], size: int) -> Iterator[bytes]:
 
 
 def read_all(chunks: Iterator[bytes]) -> list[bytes]:
-    return [b"".join(part) for part in restore_parts(FrameReader(chunks))]
+    return [b"".join(part.chunks) for part in restore_parts(FrameReader(chunks))]
 
 
 @pytest.mark.parametrize("size", [1, 7, 4096])
@@ -59,3 +62,18 @@ def test_an_empty_or_garbage_body_is_refused() -> None:
         read_all(iter([]))
     with pytest.raises(FrameError, match="malformed"):
         read_all(iter([b"Z\x00\x00\x00\x01x"]))
+
+
+def test_each_part_arrives_with_its_encoding() -> None:
+    sources = [
+        RestoreSource(BackupKind.FULL, iter([b"zstd-frame"]), StreamEncoding.ZSTD),
+        RestoreSource(BackupKind.INCREMENTAL, iter([b"wal tar"])),
+    ]
+    parts = restore_parts(FrameReader(iter(restore_body(sources))))
+    seen = [(part.encoding, b"".join(part.chunks)) for part in parts]
+    assert seen == [(StreamEncoding.ZSTD, b"zstd-frame"), (StreamEncoding.NATIVE, b"wal tar")]
+
+
+def test_a_native_part_header_reads_as_before_the_encoding_field() -> None:
+    frames = body([b"full"])
+    assert b"encoding" not in frames[0]  # peers that predate the field still read it

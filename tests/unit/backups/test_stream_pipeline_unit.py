@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from strongroom.backups import compression
 from strongroom.backups.errors import BackupCorrupted, BackupKeyMismatch
 from strongroom.backups.keys import BackupKeys
 from strongroom.backups.stream_pipeline import (
@@ -20,7 +21,7 @@ from strongroom.backups.stream_pipeline import (
     store_backup,
     verify_backup,
 )
-from strongroom.contracts.backups import BackupKind, BackupTrailer
+from strongroom.contracts.backups import BackupKind, BackupTrailer, StreamEncoding
 from strongroom.drivers.objectstore.fake import FakeObjectStore
 from strongroom.drivers.objectstore.local import LocalObjectStore
 from strongroom.keyring import Keyring
@@ -193,3 +194,39 @@ def test_object_keys_cannot_escape_the_store(tmp_path: Path) -> None:
     for bad in ["../x", "a//b", "/abs", "", "a/../b", ".hidden"]:
         with pytest.raises(Exception, match="invalid object key"):
             local.put(bad, [b"x"])
+
+
+def zstd_source(
+    data: bytes, trailer_encoding: StreamEncoding = StreamEncoding.ZSTD
+) -> BackupSource:
+    """What an agent that compresses sends: one zstd frame of `data`."""
+    frame = b"".join(compression.compress(iter([data])))
+    trailer = BackupTrailer(
+        kind=BackupKind.FULL,
+        engine="mariadb",
+        checkpoint="to_lsn = 42\n",
+        data_bytes=len(frame),
+        encoding=trailer_encoding,
+    )
+    chunks = iter([frame[i : i + 65536] for i in range(0, len(frame), 65536)])
+    return BackupSource(chunks, lambda: trailer, StreamEncoding.ZSTD)
+
+
+def test_a_stream_the_agent_compressed_is_stored_as_a_native_one_would_be(
+    store: FakeObjectStore, keys: BackupKeys
+) -> None:
+    data = payload(2 * 1024 * 1024 + 5)
+    stored, _ = store_backup(zstd_source(data), store, KEY, keys.current())
+    assert b"".join(open_backup(store, stored, keys)) == data  # the same object format
+    (native,) = open_chain(store, [stored], keys)
+    assert b"".join(native) == data
+    (frame,) = open_chain(store, [stored], keys, StreamEncoding.ZSTD)
+    assert b"".join(compression.decompress(frame)) == data
+
+
+def test_an_encoding_the_trailer_contradicts_stores_nothing(
+    store: FakeObjectStore, keys: BackupKeys
+) -> None:
+    with pytest.raises(BackupCorrupted, match="differs"):
+        store_backup(zstd_source(b"x" * 1000, StreamEncoding.NATIVE), store, KEY, keys.current())
+    assert not store.exists(KEY)

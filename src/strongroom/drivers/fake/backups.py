@@ -1,15 +1,19 @@
 """The fake engine's backups: its record (databases, users, root, configuration) as a JSON
-stream, with a checkpoint that counts backups, so that a restore reproduces the record as of
-the backup and refuses a chain that does not link up, like a real engine."""
+stream (native: the pipeline compresses it, as for an agent that predates agent-side
+compression), with a checkpoint that counts backups, so that a restore reproduces the record
+as of the backup and refuses a chain that does not link up, like a real engine. A restore
+part sent as the stored zstd frame is decompressed with `zstd`, as the agent does."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
-from strongroom.contracts.backups import BackupKind, BackupTrailer
+from strongroom.contracts.backups import BackupKind, BackupTrailer, StreamEncoding
 from strongroom.contracts.errors import BadRequest
+from strongroom.drivers.guest.base import RestoreSource
 
 ENGINE = "fake"
 CHUNK_BYTES = 4096
@@ -28,6 +32,7 @@ class FakeBackupStream:
         doc = {"kind": kind.value, "from": parent_checkpoint, "to": self.checkpoint}
         self._data = json.dumps({**doc, "engine": engine}).encode()
         self._ended = False
+        self.encoding = StreamEncoding.NATIVE
 
     def chunks(self) -> Iterator[bytes]:
         for start in range(0, len(self._data), CHUNK_BYTES):
@@ -42,13 +47,15 @@ class FakeBackupStream:
         )
 
 
-def restored_engine(parts: list[tuple[BackupKind, Iterator[bytes]]]) -> dict[str, Any]:
+def restored_engine(parts: list[RestoreSource]) -> dict[str, Any]:
     """The engine record the chain restores to: the last part's snapshot, after checking that
     the first part is a full and each next one continues the previous one."""
     previous: str | None = None
     engine: dict[str, Any] = {}
-    for index, (kind, chunks) in enumerate(parts):
+    for index, (kind, chunks, encoding) in enumerate(parts):
         data = b"".join(chunks)
+        if encoding is StreamEncoding.ZSTD:
+            data = _decompressed(data, index)
         if index > 0 and data[:4] in (b"wal/", b"stro", b"\0\0\0\0"):
             continue  # a part of archived WAL (`backups.wal_part`): nothing for the fake
         try:
@@ -64,3 +71,12 @@ def restored_engine(parts: list[tuple[BackupKind, Iterator[bytes]]]) -> dict[str
     if not parts:
         raise BadRequest("a restore needs at least one part")
     return engine
+
+
+def _decompressed(data: bytes, index: int) -> bytes:
+    result = subprocess.run(
+        ["zstd", "-d", "-q", "-c"], input=data, capture_output=True, check=False
+    )
+    if result.returncode != 0:
+        raise BadRequest(f"restore part {index} is not a zstd frame")
+    return result.stdout

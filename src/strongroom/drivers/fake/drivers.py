@@ -17,6 +17,7 @@ from strongroom.domain.firewall import FirewallRule
 from strongroom.drivers.fake import metrics
 from strongroom.drivers.fake.backups import FakeBackupStream, restored_engine
 from strongroom.drivers.fake.world import FakeWorld
+from strongroom.drivers.guest.base import RestoreSource
 from strongroom.drivers.specs import (
     DatabaseSpec,
     GuestHealth,
@@ -373,7 +374,7 @@ class FakeGuest:
     def restore(
         self,
         target: GuestTarget,
-        parts: list[tuple[BackupKind, Iterator[bytes]]],
+        parts: list[RestoreSource],
         timeout_seconds: float,
     ) -> None:
         self.world.operation("guest.restore")

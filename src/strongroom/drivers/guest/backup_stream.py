@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from pydantic import ValidationError
 
 from strongroom.contracts.agent import ErrorDetail
-from strongroom.contracts.backups import BackupKind, BackupTrailer, RestorePart, RestoreTrailer
+from strongroom.contracts.backups import (
+    BackupTrailer,
+    RestorePart,
+    RestoreTrailer,
+    StreamEncoding,
+    wire_json,
+)
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.contracts.framing import (
     FRAME_DATA,
@@ -19,6 +25,7 @@ from strongroom.contracts.framing import (
     data_frames,
     encode_frame,
 )
+from strongroom.drivers.guest.base import RestoreSource
 
 
 class BackupDownload:
@@ -26,10 +33,17 @@ class BackupDownload:
     A body cut short, malformed, or ending with the agent's error raises
     `InfrastructureError` from `chunks()` instead of ending quietly."""
 
-    def __init__(self, body: Iterator[bytes], instance_id: str) -> None:
+    def __init__(
+        self,
+        body: Iterator[bytes],
+        instance_id: str,
+        encoding: StreamEncoding = StreamEncoding.NATIVE,
+    ) -> None:
         self._reader = FrameReader(body)
         self._instance_id = instance_id
         self._trailer: BackupTrailer | None = None
+        self.encoding = encoding
+        """The encoding asked for (the agent's trailer confirms it)."""
 
     def chunks(self) -> Iterator[bytes]:
         try:
@@ -64,11 +78,10 @@ class BackupDownload:
         return self._trailer
 
 
-def restore_body(parts: list[tuple[BackupKind, Iterator[bytes]]]) -> Iterator[bytes]:
+def restore_body(parts: list[RestoreSource]) -> Iterator[bytes]:
     """The framed restore body for `parts` (the full first, then incrementals in order)."""
-    for index, (kind, chunks) in enumerate(parts):
-        yield encode_frame(
-            FRAME_PART, RestorePart(index=index, kind=kind).model_dump_json().encode()
-        )
-        yield from data_frames(chunks)
-    yield encode_frame(FRAME_END, RestoreTrailer(parts=len(parts)).model_dump_json().encode())
+    for index, part in enumerate(parts):
+        header = RestorePart(index=index, kind=part.kind, encoding=part.encoding)
+        yield encode_frame(FRAME_PART, wire_json(header))
+        yield from data_frames(part.chunks)
+    yield encode_frame(FRAME_END, wire_json(RestoreTrailer(parts=len(parts))))

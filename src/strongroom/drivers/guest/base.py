@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from strongroom.contracts.agent import WalSegment, WalSwitch
-from strongroom.contracts.backups import BackupKind, BackupTrailer
+from strongroom.contracts.backups import BackupKind, BackupTrailer, StreamEncoding
 from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.drivers.specs import (
     DatabaseSpec,
@@ -23,11 +23,24 @@ from strongroom.drivers.specs import (
 
 class BackupStreamSource(Protocol):
     """An engine's backup stream as it arrives: iterate `chunks()` to its end (a cut or
-    failed stream raises `InfrastructureError`), then read `trailer()` (its checkpoint)."""
+    failed stream raises `InfrastructureError`), then read `trailer()` (its checkpoint).
+    `encoding`: whether the chunks are the native stream or one zstd frame of it."""
+
+    @property
+    def encoding(self) -> StreamEncoding: ...
 
     def chunks(self) -> Iterator[bytes]: ...
 
     def trailer(self) -> BackupTrailer: ...
+
+
+class RestoreSource(NamedTuple):
+    """One part of a restore: its kind, its data, and their encoding (the stored zstd frame,
+    which the agent decompresses, or a native stream)."""
+
+    kind: BackupKind
+    chunks: Iterator[bytes]
+    encoding: StreamEncoding = StreamEncoding.NATIVE
 
 
 class GuestDriver(Protocol):
@@ -125,7 +138,7 @@ class GuestDriver(Protocol):
     def restore(
         self,
         target: GuestTarget,
-        parts: list[tuple[BackupKind, Iterator[bytes]]],
+        parts: list[RestoreSource],
         timeout_seconds: float,
     ) -> None:
         """Restore the chain (full first) into an instance that has no data yet, start the

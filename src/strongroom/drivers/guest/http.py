@@ -51,11 +51,12 @@ from strongroom.contracts.agent import (
     UserUpdate,
     UserView,
 )
-from strongroom.contracts.backups import BackupKind, BackupRequest
+from strongroom.contracts.backups import BackupRequest, StreamEncoding
 from strongroom.contracts.errors import BadRequest, InfrastructureError, NotFound
 from strongroom.contracts.framing import MEDIA_TYPE
 from strongroom.contracts.metrics import MetricsSample, TopQueries
 from strongroom.drivers.guest.backup_stream import BackupDownload, restore_body
+from strongroom.drivers.guest.base import RestoreSource
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -275,23 +276,36 @@ class AgentClient:
     @contextmanager
     def backup(self, request: BackupRequest) -> Iterator[BackupDownload]:
         """Stream a backup from the agent; the connection closes (stopping the backup tool)
-        when the block exits."""
+        when the block exits. An agent that predates `request.encoding` refuses the field
+        (400 naming it): then the native stream is asked for instead."""
         try:
-            with self._http.stream(
-                "POST",
-                contract.PATH_BACKUPS,
-                json=request.model_dump(mode="json"),
-                timeout=STREAM_TIMEOUT,
-                extensions={"sni_hostname": self.instance_id},
-            ) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise self._http_error(response, _RETRYABLE_STATUSES)
-                yield BackupDownload(response.iter_raw(), self.instance_id)
+            with self._backup_response(request) as response:
+                if _refuses_encoding(request, response):
+                    request = request.model_copy(update={"encoding": StreamEncoding.NATIVE})
+                else:
+                    yield BackupDownload(response.iter_raw(), self.instance_id, request.encoding)
+                    return
+            with self._backup_response(request) as response:
+                yield BackupDownload(response.iter_raw(), self.instance_id, request.encoding)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
 
-    def restore(self, parts: list[tuple[BackupKind, Iterator[bytes]]]) -> str:
+    @contextmanager
+    def _backup_response(self, request: BackupRequest) -> Iterator[httpx.Response]:
+        with self._http.stream(
+            "POST",
+            contract.PATH_BACKUPS,
+            json=request.model_dump(mode="json", exclude_defaults=True),
+            timeout=STREAM_TIMEOUT,
+            extensions={"sni_hostname": self.instance_id},
+        ) as response:
+            if response.status_code >= 400:
+                response.read()
+                if not _refuses_encoding(request, response):
+                    raise self._http_error(response, _RETRYABLE_STATUSES)
+            yield response
+
+    def restore(self, parts: list[RestoreSource]) -> str:
         """Send the parts (full first) for the agent to stage; returns the operation id of
         the rest of the restore. An error raised by a part aborts the body mid-way, which
         the agent refuses as truncated."""
@@ -431,6 +445,15 @@ class AgentClient:
             detail=f"{where}: HTTP {response.status_code} {error.code}",
             retryable=error.retryable or response.status_code in retryable,
         )
+
+
+def _refuses_encoding(request: BackupRequest, response: httpx.Response) -> bool:
+    """Whether an agent older than `BackupRequest.encoding` refused the field."""
+    return (
+        request.encoding is not StreamEncoding.NATIVE
+        and response.status_code == 400
+        and b"encoding" in response.content
+    )
 
 
 def _typed_error(response: httpx.Response) -> BadRequest | NotFound | None:

@@ -18,10 +18,11 @@ from typing import TypeVar
 from pydantic import SecretStr
 
 from strongroom.contracts import agent as contract
-from strongroom.contracts.backups import BackupKind, BackupRequest
+from strongroom.contracts.backups import BackupKind, BackupRequest, StreamEncoding
 from strongroom.contracts.errors import InfrastructureError
 from strongroom.contracts.metrics import MetricsSample, QueryDigest
 from strongroom.drivers.guest.backup_stream import BackupDownload
+from strongroom.drivers.guest.base import RestoreSource
 from strongroom.drivers.guest.http import AgentClient, client_ssl_context
 from strongroom.drivers.specs import (
     DatabaseSpec,
@@ -259,14 +260,16 @@ class LocalGuest:
     def backup(
         self, target: GuestTarget, kind: BackupKind, parent_checkpoint: str | None
     ) -> Iterator[BackupDownload]:
-        request = BackupRequest(kind=kind, parent_checkpoint=parent_checkpoint)
+        request = BackupRequest(
+            kind=kind, parent_checkpoint=parent_checkpoint, encoding=StreamEncoding.ZSTD
+        )
         with self._client(target) as client, client.backup(request) as download:
             yield download
 
     def restore(
         self,
         target: GuestTarget,
-        parts: list[tuple[BackupKind, Iterator[bytes]]],
+        parts: list[RestoreSource],
         timeout_seconds: float,
     ) -> None:
         with self._client(target) as client:

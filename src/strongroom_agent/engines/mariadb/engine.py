@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -30,6 +30,7 @@ from strongroom_agent.engines.mariadb import (
     variables,
 )
 from strongroom_agent.engines.mariadb.administration import MariadbAdministration
+from strongroom_agent.engines.restore import PartStream
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class MariadbEngine(MariadbAdministration):
             raise Conflict("the database server is not running")
         return backup.MariabackupStream(self.layout, kind, parent_checkpoint)
 
-    def stage_restore(self, parts: Iterable[Iterator[bytes]]) -> None:
+    def stage_restore(self, parts: Iterable[PartStream]) -> None:
         """`mbstream -x` each part into the staging dir (see `restore`)."""
         count = restore.stage(self.layout, parts)
         log.info("staged a restore of %d part(s)", count)

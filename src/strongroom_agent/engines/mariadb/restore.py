@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from strongroom.contracts.errors import BadRequest, Conflict, InfrastructureError
@@ -23,7 +23,7 @@ def staging_dir(layout: Layout) -> Path:
     return layout.datadir.with_name("restore-staging")
 
 
-def stage(layout: Layout, parts: Iterable[Iterator[bytes]]) -> int:
+def stage(layout: Layout, parts: Iterable[engine_restore.PartStream]) -> int:
     """Unpack every part into `part-N` of a fresh staging dir; returns the part count.
     `Conflict` if the data dir exists; on any error the staging dir is removed."""
     return engine_restore.stage(layout.datadir, staging_dir(layout), parts, _unpack_argv)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -37,6 +37,7 @@ from strongroom_agent.engines.postgresql import (
     wal,
 )
 from strongroom_agent.engines.postgresql.administration import PostgresqlAdministration
+from strongroom_agent.engines.restore import PartStream
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class PostgresqlEngine(PostgresqlAdministration):
             return backup.WalPointStream(self.switch_wal())
         return backup.BaseBackupStream(self.layout, self.port())
 
-    def stage_restore(self, parts: Iterable[Iterator[bytes]]) -> None:
+    def stage_restore(self, parts: Iterable[PartStream]) -> None:
         """Unpack each part's tar into the staging dir (see `restore`)."""
         count = restore.stage(self.layout, parts)
         log.info("staged a restore of %d part(s)", count)

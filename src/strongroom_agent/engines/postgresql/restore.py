@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from strongroom.contracts.errors import BadRequest, Conflict
@@ -22,7 +22,7 @@ TAR_BINARY = "/usr/bin/tar"
 LEFT_BEHIND = ("postmaster.pid", "postmaster.opts")
 
 
-def stage(layout: Layout, parts: Iterable[Iterator[bytes]]) -> int:
+def stage(layout: Layout, parts: Iterable[engine_restore.PartStream]) -> int:
     """Unpack every part into `part-N` of a fresh staging dir; returns the part count.
     `Conflict` if the data dir exists; on any error the staging dir is removed."""
     return engine_restore.stage(layout.datadir, layout.staging, parts, _unpack_argv)
