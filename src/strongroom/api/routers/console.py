@@ -14,13 +14,13 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Cookie, FastAPI, Request, Response
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from strongroom.config.settings import Settings
 from strongroom.console import STATIC_DIR as STATIC
-from strongroom.console import login
+from strongroom.console import login, pages
 from strongroom.console.charts import available_charts
 from strongroom.console.gateway import COOKIE, COOKIE_PATH, ConsoleGateway
 from strongroom.contracts.errors import Forbidden, StrongroomError, Unauthorized
@@ -64,7 +64,7 @@ def _page(request: Request, token: str | None, name: str) -> Response:
         _context(request, token)
     except StrongroomError:
         return RedirectResponse("/console/login", status_code=303)
-    return FileResponse(STATIC / name, media_type="text/html")
+    return HTMLResponse(pages.render(name))
 
 
 def _check_origin(request: Request) -> None:
@@ -96,17 +96,17 @@ def _session(ctx: RequestContext) -> dict[str, Any]:
 
 @router.get("")
 def instances_page(request: Request, token: Token = None) -> Response:
-    return _page(request, token, "instances.html")
+    return _page(request, token, "instances")
 
 
 @router.get("/instances/{instance_id}")
 def instance_page(request: Request, instance_id: str, token: Token = None) -> Response:
-    return _page(request, token, "instance.html")
+    return _page(request, token, "instance")
 
 
 @router.get("/login")
-def login_page() -> FileResponse:
-    return FileResponse(STATIC / "login.html", media_type="text/html")
+def login_page() -> HTMLResponse:
+    return HTMLResponse(pages.render("login"))
 
 
 @router.post("/login")
