@@ -19,7 +19,7 @@ from strongroom_agent.engines.mariadb.config import Layout
 INSTALL_BINARY = "/usr/bin/mariadb-install-db"
 INSTALL_TIMEOUT_SECONDS = 300
 INSTALL_STOP_SECONDS = 10.0
-READY_POLL_SECONDS = 0.1
+READY_POLL_SECONDS = 0.02  # a refused probe costs ~0.1 ms; a start is ~0.2 s
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ INITDB_BINARY = BIN_DIR / "initdb"
 SETPRIV = "/usr/bin/setpriv"
 INITDB_TIMEOUT_SECONDS = 300
 LEFTOVER_STOP_SECONDS = 10.0
-READY_POLL_SECONDS = 0.1
+READY_POLL_SECONDS = 0.05  # a probe during start-up forks a backend that refuses it
 
 
 def as_user(os_user: str, argv: list[str]) -> list[str]:
