@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,31 @@ def test_every_bad_registration_is_refused_with_nothing_created(plane: ControlPl
     assert [b["id"] for b in everyone] == [original]
     assert count_jobs(plane) == jobs_before
     assert sorted(str(p) for p in store_root(plane).rglob("*")) == files_before
+
+
+def test_concurrent_registrations_of_one_object_make_one_backup(plane: ControlPlane) -> None:
+    """Two backups owning one object would each delete it: one registration wins, whichever
+    project asks, and the others are 409s."""
+    demo = plane.tenant("demo", "demo", "member")
+    admin = plane.tenant("admin", "admin", "admin")
+    ops = plane.tenant("ops", "ops", "admin")
+    with plane.worker():
+        source = active_instance(plane, demo)
+        original = completed(plane, demo, source, name="nightly")
+    held = location_of(plane, admin, original)
+    key = copy_object(plane, held)
+    answers: list[int] = []
+
+    def attempt(who: Tenant) -> None:
+        answers.append(register(plane, who, key).status_code)
+
+    threads = [threading.Thread(target=attempt, args=(w,)) for w in (admin, ops, admin, ops)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [202, 409, 409, 409]
+    everyone = plane.client.get(
+        plane.url(admin, "backups"), params={"all_projects": "true"}, headers=admin.headers()
+    ).json()["backups"]
+    assert sorted(b["locationRef"] for b in everyone) == sorted([key, held])
