@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -26,7 +27,7 @@ from strongroom.worker.health import HealthManager
 from strongroom.worker.wal_archive_health import WalArchiveHealth
 from tests.functional.api.test_instance_lifecycle import CREATE
 from tests.functional.worker.test_wal_shipper import PG_CREATE, create
-from tests.support.controlplane import ControlPlane
+from tests.support.controlplane import ControlPlane, Tenant
 
 pytestmark = pytest.mark.functional
 
@@ -53,6 +54,13 @@ def said(plane: ControlPlane, instance_id: str, kind: str) -> list[str]:
         return list(s.scalars(query.order_by(Event.id)))
 
 
+def built(plane: ControlPlane, body: dict[str, Any] = CREATE) -> tuple[Tenant, str]:
+    """A user's instance, ACTIVE and idle (a worker ran meanwhile, and stopped)."""
+    demo = plane.tenant("demo", "demo", "member")
+    with plane.worker():
+        return demo, create(plane, demo, body)
+
+
 def managers(plane: ControlPlane, databases: list[Database]) -> list[HealthManager]:
     return [HealthManager(db, build_drivers(plane.settings)) for db in databases]
 
@@ -60,9 +68,7 @@ def managers(plane: ControlPlane, databases: list[Database]) -> list[HealthManag
 def test_two_workers_say_each_change_once_and_start_the_agent_once_a_minute(
     plane: ControlPlane, worlds: FakeWorld, databases: list[Database]
 ) -> None:
-    demo = plane.tenant("demo", "demo", "member")
-    with plane.worker():
-        instance_id = create(plane, demo, CREATE)
+    _, instance_id = built(plane)
     first, second = managers(plane, databases)
 
     worlds.drop("agent", instance_id)  # the agent process died
@@ -118,9 +124,7 @@ class _LockstepGuest(FakeGuest):
 def test_workers_racing_on_the_same_change_record_it_once(
     plane: ControlPlane, worlds: FakeWorld, databases: list[Database]
 ) -> None:
-    demo = plane.tenant("demo", "demo", "member")
-    with plane.worker():
-        instance_id = create(plane, demo, CREATE)
+    _, instance_id = built(plane)
     barrier = threading.Barrier(len(databases))
     racing = []
     for db in databases:
@@ -156,9 +160,7 @@ def test_workers_racing_on_the_same_change_record_it_once(
 def test_wal_archive_health_is_said_once_by_several_workers(
     plane: ControlPlane, databases: list[Database]
 ) -> None:
-    demo = plane.tenant("demo", "demo", "member")
-    with plane.worker():
-        pg = create(plane, demo, PG_CREATE)
+    _, pg = built(plane, PG_CREATE)
     first, second = (WalArchiveHealth(db) for db in databases)
 
     def sample(**values: float) -> None:
@@ -189,9 +191,7 @@ def test_wal_archive_health_is_said_once_by_several_workers(
 def test_the_state_of_a_deleted_instance_is_forgotten(
     plane: ControlPlane, worlds: FakeWorld, databases: list[Database]
 ) -> None:
-    demo = plane.tenant("demo", "demo", "member")
-    with plane.worker():
-        instance_id = create(plane, demo, CREATE)
+    demo, instance_id = built(plane)
     worlds.drop("agent", instance_id)
     manager = managers(plane, databases)[0]
     manager.run()
