@@ -5,7 +5,7 @@ why a login was refused; plus the few facts and statements that differ between e
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -115,6 +115,18 @@ class DatastoreClient(ABC):
     """Words of the agent's own statements (never among the user's top statements)."""
     backup_tool: str
     incremental_backups: bool
+    driver: Any
+    """The DB-API driver module a user logs in with."""
+    database_keyword: str
+    """The name of the driver's `connect` argument naming the database."""
+    refused: type[Exception]
+    """The driver's error for a login the server refuses."""
+    refusal_signs: dict[Refusal, tuple[object, ...]]
+    """Per reason, what `_said` holds of a refusal for that reason (any one of them)."""
+    database_options_query: str
+    """Character set and collation of the session's database, as one row."""
+    sizing_query: str
+    """Buffer pool / shared buffers in MiB and max_connections, as one row."""
 
     @contextmanager
     def session(
@@ -137,21 +149,39 @@ class DatastoreClient(ABC):
             return self._classify(exc)
         return None
 
-    @abstractmethod
-    def _connect(
-        self, host: str, port: int, user: str, password: str, database: str | None
-    ) -> Any: ...
+    def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
+        return self.driver.connect(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT,
+            **{self.database_keyword: database or self.login_database},
+        )
+
+    def _classify(self, exc: Exception) -> Refusal:
+        """The reason of a refused login; any other error is raised again."""
+        if isinstance(exc, self.refused):
+            said = self._said(exc)
+            for refusal, signs in self.refusal_signs.items():
+                if any(sign in said for sign in signs):
+                    return refusal
+        raise exc
 
     @abstractmethod
-    def _classify(self, exc: Exception) -> Refusal: ...
+    def _said(self, exc: Exception) -> Container[object]:
+        """What of a refusal tells its reason (an error code, or the server's words)."""
 
-    @abstractmethod
     def current_database_options(self, session: Session) -> tuple[str, str]:
         """Character set and collation of the session's database."""
+        row = session.one(self.database_options_query)
+        return str(row[0]), str(row[1])
 
-    @abstractmethod
     def sizing(self, session: Session) -> tuple[int, int]:
         """(buffer pool / shared buffers in MiB, max_connections) of the running server."""
+        row = session.one(self.sizing_query)
+        return int(row[0]), int(row[1])
 
     @abstractmethod
     def expected_sizing(self, memory_mib: int) -> tuple[int, int]:
@@ -233,32 +263,15 @@ class MariadbClient(DatastoreClient):
     backup_tool = "mariabackup"
     incremental_backups = True
     agent_words = ("GLOBAL STATUS", "sql_log_off", "INSTRUMENTED", "SELECT ?")
+    driver = pymysql
+    database_keyword = "database"
+    refused = pymysql.err.OperationalError
+    refusal_signs = {Refusal.CREDENTIALS: (1045, 1698), Refusal.DATABASE: (1044,)}
+    database_options_query = "SELECT @@character_set_database, @@collation_database"
+    sizing_query = "SELECT @@innodb_buffer_pool_size DIV 1048576, @@max_connections"
 
-    def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
-        return pymysql.connect(
-            host=host,
-            port=port,
-            user=user,
-            password=password,
-            database=database,
-            autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT,
-        )
-
-    def _classify(self, exc: Exception) -> Refusal:
-        if isinstance(exc, pymysql.err.OperationalError) and exc.args[0] in (1045, 1698):
-            return Refusal.CREDENTIALS
-        if isinstance(exc, pymysql.err.OperationalError) and exc.args[0] == 1044:
-            return Refusal.DATABASE
-        raise exc
-
-    def current_database_options(self, session: Session) -> tuple[str, str]:
-        row = session.one("SELECT @@character_set_database, @@collation_database")
-        return str(row[0]), str(row[1])
-
-    def sizing(self, session: Session) -> tuple[int, int]:
-        row = session.one("SELECT @@innodb_buffer_pool_size DIV 1048576, @@max_connections")
-        return int(row[0]), int(row[1])
+    def _said(self, exc: Exception) -> Container[object]:
+        return exc.args[:1]  # the server's error code
 
     def expected_sizing(self, memory_mib: int) -> tuple[int, int]:
         sizing = mariadb_size_for(memory_mib)
@@ -349,40 +362,24 @@ class PostgresqlClient(DatastoreClient):
     backup_tool = "pg_basebackup"
     incremental_backups = False
     agent_words = ("pg_stat_database", "pg_stat_activity", "pg_settings", "pg_roles")
+    driver = psycopg
+    database_keyword = "dbname"
+    refused = psycopg.OperationalError
+    refusal_signs = {
+        Refusal.CREDENTIALS: ("password authentication failed", "not permitted to log in"),
+        Refusal.DATABASE: ("permission denied for database",),
+    }
+    database_options_query = (
+        "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database"
+        " WHERE datname = current_database()"
+    )
+    sizing_query = (
+        "SELECT (SELECT setting::int * 8 / 1024 FROM pg_settings"
+        " WHERE name = 'shared_buffers'), current_setting('max_connections')::int"
+    )
 
-    def _connect(self, host: str, port: int, user: str, password: str, database: str | None) -> Any:
-        return psycopg.connect(
-            host=host,
-            port=port,
-            user=user,
-            password=password,
-            dbname=database or self.login_database,
-            autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT,
-        )
-
-    def _classify(self, exc: Exception) -> Refusal:
-        text = str(exc)
-        if isinstance(exc, psycopg.OperationalError):
-            if "password authentication failed" in text or "not permitted to log in" in text:
-                return Refusal.CREDENTIALS
-            if "permission denied for database" in text:
-                return Refusal.DATABASE
-        raise exc
-
-    def current_database_options(self, session: Session) -> tuple[str, str]:
-        row = session.one(
-            "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database"
-            " WHERE datname = current_database()"
-        )
-        return str(row[0]), str(row[1])
-
-    def sizing(self, session: Session) -> tuple[int, int]:
-        row = session.one(
-            "SELECT (SELECT setting::int * 8 / 1024 FROM pg_settings"
-            " WHERE name = 'shared_buffers'), current_setting('max_connections')::int"
-        )
-        return int(row[0]), int(row[1])
+    def _said(self, exc: Exception) -> Container[object]:
+        return str(exc)  # the server's words
 
     def expected_sizing(self, memory_mib: int) -> tuple[int, int]:
         sizing = postgresql_size_for(memory_mib)
