@@ -73,7 +73,8 @@ class MariadbEngine(MariadbAdministration):
             running=True,
         )
         lifecycle.ensure_directories(self.layout, self.os_user)
-        if lifecycle.initialise(self.layout, self.os_user):
+        redo_log_size = self.render(intent).get("innodb-log-file-size")
+        if lifecycle.initialise(self.layout, self.os_user, redo_log_size):
             log.info("initialised data directory %s", self.layout.datadir)
         save_intent(self.intent_path, intent)
         self._converge(intent)

@@ -33,12 +33,14 @@ def ensure_directories(layout: Layout, os_user: str) -> None:
         os.chown(directory, account.pw_uid, account.pw_gid)
 
 
-def initialise(layout: Layout, os_user: str) -> bool:
+def initialise(layout: Layout, os_user: str, redo_log_size: str | None = None) -> bool:
     """Run mariadb-install-db unless the data dir exists (after `ensure_directories`: its
     temporary tables go to the private tmpdir). It installs into a sibling directory renamed
     into place at the end, so a crash mid-way leaves nothing half done; its bootstrap server
     runs without per-file syncs and the volume is flushed once before the rename
-    (`durability`). Returns whether it initialised."""
+    (`durability`). `redo_log_size`: the server's `innodb-log-file-size`, so that its first
+    start does not rewrite the redo log the bootstrap made at the default size (~50 ms).
+    Returns whether it initialised."""
     if layout.datadir.is_dir():
         return False
     partial = layout.datadir.with_name(layout.datadir.name + ".partial")
@@ -60,6 +62,7 @@ def initialise(layout: Layout, os_user: str) -> bool:
         # Passed on to the bootstrap mariadbd: ~1000 fdatasyncs (DDL log, Aria, InnoDB) made
         # an install 2-4x slower on a busy host; `sync_then_rename` flushes once instead.
         "--debug-no-sync",
+        *([f"--innodb-log-file-size={redo_log_size}"] if redo_log_size else []),
     ]
     log_path = layout.error_log.with_name("install-db.log")
     with log_path.open("ab") as sink:
