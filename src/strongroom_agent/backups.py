@@ -44,7 +44,11 @@ from strongroom_agent.operations import OperationRunner, describe_error
 
 log = logging.getLogger(__name__)
 
-_QUEUE_DEPTH = 16
+_QUEUE_DEPTH = 4
+_BATCH_BYTES = 1 << 20
+"""The restore body is handed to the staging thread in batches of about this many bytes
+(the server reads it in pieces of a TLS record or so): one hand-over per batch, and a thread
+hop only when the queue is full."""
 _OFFER_SECONDS = 0.5
 
 
@@ -71,14 +75,22 @@ class BackupService:
     async def restore(self, body: AsyncIterator[bytes]) -> OperationAccepted:
         """Stage every part of `body`, then finish the restore as an operation."""
         with self.runner.exclusive("restore"):
-            chunks: queue.Queue[bytes | None] = queue.Queue(_QUEUE_DEPTH)
+            chunks: queue.Queue[list[bytes] | None] = queue.Queue(_QUEUE_DEPTH)
             staging = asyncio.ensure_future(asyncio.to_thread(self._stage, _drain(chunks)))
             try:
+                batch: list[bytes] = []
+                size = 0
                 async for chunk in body:
-                    if not await asyncio.to_thread(_offer, chunks, chunk, staging):
-                        break
+                    batch.append(chunk)
+                    size += len(chunk)
+                    if size >= _BATCH_BYTES:
+                        if not await _hand_over(chunks, batch, staging):
+                            break
+                        batch, size = [], 0
+                else:
+                    await _hand_over(chunks, batch, staging)
             finally:  # a cut body still ends the staging thread, which cleans up
-                await asyncio.to_thread(_offer, chunks, None, staging)
+                await _hand_over(chunks, None, staging)
                 await asyncio.wait([staging])
                 failure = staging.exception()
             if failure is not None:
@@ -161,12 +173,30 @@ def _backup_frames(
         slot.close()
 
 
-def _drain(chunks: queue.Queue[bytes | None]) -> Iterator[bytes]:
-    while (chunk := chunks.get()) is not None:
-        yield chunk
+def _drain(chunks: queue.Queue[list[bytes] | None]) -> Iterator[bytes]:
+    while (batch := chunks.get()) is not None:
+        yield from batch
 
 
-def _offer(chunks: queue.Queue[bytes | None], chunk: bytes | None, consumer: object) -> bool:
+async def _hand_over(
+    chunks: queue.Queue[list[bytes] | None],
+    batch: list[bytes] | None,
+    consumer: asyncio.Future[None],
+) -> bool:
+    """Put `batch` for the staging thread, waiting in a thread only if the queue is full;
+    False once the staging thread has stopped reading."""
+    if consumer.done():
+        return False
+    try:
+        chunks.put_nowait(batch)
+        return True
+    except queue.Full:
+        return await asyncio.to_thread(_offer, chunks, batch, consumer)
+
+
+def _offer(
+    chunks: queue.Queue[list[bytes] | None], chunk: list[bytes] | None, consumer: object
+) -> bool:
     """Put `chunk` for the staging thread; False once it has stopped reading."""
     while not consumer.done():  # type: ignore[attr-defined]
         try:

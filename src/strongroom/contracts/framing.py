@@ -46,46 +46,59 @@ def encode_frame(kind: bytes, payload: bytes = b"") -> bytes:
 
 
 def data_frames(chunks: Iterator[bytes], limit: int = 1 << 20) -> Iterator[bytes]:
-    """`chunks` as `D` frames of at most `limit` bytes each, each yielded as its header
-    then its payload (no copy of the data)."""
+    """`chunks` as `D` frames of at most `limit` bytes each, each yielded whole (header and
+    payload in one piece: one write, one chunk of the HTTP body, per frame)."""
     for chunk in chunks:
-        for start in range(0, len(chunk), limit):
-            piece = chunk if len(chunk) <= limit else chunk[start : start + limit]
-            yield frame_header(FRAME_DATA, len(piece))
-            yield piece
+        if len(chunk) <= limit:
+            yield b"".join((frame_header(FRAME_DATA, len(chunk)), chunk))
+            continue
+        with memoryview(chunk) as view:
+            for start in range(0, len(chunk), limit):
+                piece = view[start : start + limit]
+                yield b"".join((frame_header(FRAME_DATA, len(piece)), piece))
 
 
 class ByteReader:
-    """Exact reads over an iterator of chunks; `FrameError` when it ends too early."""
+    """Exact reads over an iterator of chunks; `FrameError` when it ends too early. A read
+    that one chunk holds whole is that chunk (no copy) or one slice of it; a read across
+    chunks is one join."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._buffer = bytearray()
+        self._current = b""
         self._offset = 0
 
     def read_exact(self, size: int) -> bytes:
         """The next `size` bytes; `FrameError` if the stream ends first."""
-        while len(self._buffer) - self._offset < size:
+        current, offset = self._current, self._offset
+        if len(current) - offset >= size:
+            self._offset = offset + size
+            if offset == 0 and size == len(current):
+                return current
+            return current[offset : offset + size]
+        pieces: list[bytes | memoryview] = [memoryview(current)[offset:]]
+        missing = size - (len(current) - offset)
+        self._current, self._offset = b"", 0
+        while missing:
             chunk = next(self._chunks, None)
             if chunk is None:
                 raise FrameError("the stream ended in the middle of a record")
-            if self._offset:
-                del self._buffer[: self._offset]
-                self._offset = 0
-            self._buffer += chunk
-        with memoryview(self._buffer) as view:  # one copy, and the view is released at once
-            data = bytes(view[self._offset : self._offset + size])
-        self._offset += size
-        return data
+            if len(chunk) <= missing:
+                pieces.append(chunk)
+                missing -= len(chunk)
+            else:
+                pieces.append(memoryview(chunk)[:missing])
+                self._current, self._offset = chunk, missing
+                missing = 0
+        return b"".join(pieces)
 
     def at_end(self) -> bool:
         """Whether every byte has been read (pulls a chunk if needed to know)."""
-        while len(self._buffer) == self._offset:
+        while len(self._current) == self._offset:
             chunk = next(self._chunks, None)
             if chunk is None:
                 return True
-            self._buffer = bytearray(chunk)
-            self._offset = 0
+            self._current, self._offset = chunk, 0
         return False
 
 
