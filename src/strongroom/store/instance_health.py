@@ -35,7 +35,8 @@ def ensure(session: Session, instance_id: str) -> InstanceHealth:
         .on_conflict_do_nothing(index_elements=["instance_id"])
     )
     row = get(session, instance_id)
-    assert row is not None
+    if row is None:  # only a concurrent delete of the row (forget) between the two
+        raise LookupError(f"no health state for instance {instance_id}")
     return row
 
 
