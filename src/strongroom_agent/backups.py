@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import shutil
 from collections.abc import AsyncIterator, Generator, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -58,6 +60,20 @@ class BackupService:
     def __init__(self, engine: Engine, runner: OperationRunner) -> None:
         self.engine = engine
         self.runner = runner
+
+    def sweep_stale_scratch(self) -> list[Path]:
+        """Remove what an agent killed mid-backup or mid-restore left on the volume (the
+        backup tool's work dir, a restore's staging); call once at start, before any backup
+        or restore can run. Returns what was removed."""
+        stale = self.engine.stale_scratch()
+        for path in stale:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        if stale:
+            log.info("removed stale backup/restore scratch: %s", ", ".join(p.name for p in stale))
+        return stale
 
     def backup(self, request: BackupRequest) -> Generator[bytes, None, None]:
         """Start the backup now (so that `Conflict` and `BadRequest` are answered as such),

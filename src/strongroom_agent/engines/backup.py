@@ -22,6 +22,8 @@ READ_SIZE = 1 << 20
 ZSTD_BINARY = "/usr/bin/zstd"
 COMPRESS_ARGV = (ZSTD_BINARY, "-1", "-T2", "-q", "-c")
 DECOMPRESS_ARGV = (ZSTD_BINARY, "-d", "-q", "-c")
+SCRATCH_PREFIX = "backup-"
+"""A backup's scratch directory in the engine's tmp dir is named `backup-<random>`."""
 PIPE_BYTES = 1 << 20
 """Pipes between the tools and the agent: large, so that each read returns a big chunk."""
 _LOG_TAIL_BYTES = 600

@@ -257,6 +257,12 @@ class Engine(ABC):
         any error from a part leaves no staging behind and propagates."""
         raise NotImplementedYet(f"{self.name} does not support restores")
 
+    def stale_scratch(self) -> list[Path]:
+        """The backup and restore scratch paths that exist now (a backup's work dir, a
+        restore's staging): only a running backup or restore uses them, so when the agent
+        starts they are what an agent killed mid-way left behind."""
+        return []
+
     def finish_restore(self) -> None:
         """Make the staged parts the server's data (prepare, apply incrementals in order,
         move into place, fix ownership), start the server and verify it answers."""

@@ -18,7 +18,9 @@ from strongroom_agent.backups import BackupService
 
 
 def backup_routes(backups: BackupService) -> APIRouter:
-    """The backup and restore routes of `backups`."""
+    """The backup and restore routes of `backups`, once the scratch an earlier agent left
+    behind is swept (the routes are built at start, before the server accepts requests)."""
+    backups.sweep_stale_scratch()
     router = APIRouter()
 
     @router.post(contract.PATH_BACKUPS)

@@ -7,8 +7,10 @@ agent; either way the target's data dir is never touched."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -262,3 +264,48 @@ def test_a_broken_chain_fails_the_restore_and_leaves_nothing(chain: Chain, blank
         client.wait_operation(operation, timeout=60)
     assert staged_or_restored(target) == before
     assert client.status().engine_state is EngineState.STOPPED
+
+
+def test_scratch_left_by_an_agent_killed_mid_backup_or_restore_is_swept_at_start(
+    chain: Chain, blank: Agent
+) -> None:
+    """Runs last: it kills and restarts both agents."""
+    source, target = chain.source, blank
+    with source.client(timeout=60).backup(BackupRequest(encoding=StreamEncoding.ZSTD)) as d:
+        next(d.chunks())
+        source.kill()
+    (part,) = open_chain(chain.store, [chain.full], chain.keys, StreamEncoding.ZSTD)
+    release = threading.Event()
+
+    def stalled() -> Iterator[bytes]:
+        yield next(part)
+        release.wait(30)
+
+    restoring = threading.Thread(target=_restore_quietly, args=(target, stalled()), daemon=True)
+    restoring.start()
+    staging = target.data_dir / "restore-staging"
+    deadline = time.monotonic() + 20
+    while not any(staging.glob("part-0/*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    target.kill()
+    release.set()
+    restoring.join(30)
+    # A small backup may have ended before the kill; what a kill mid-way leaves, for sure:
+    planted = source.data_dir / "tmp" / "backup-0123456789ab"
+    planted.mkdir(parents=True, exist_ok=True)
+    (planted / f"{source.datastore.backup_tool}.log").write_text("killed mid-way\n")
+    left = list((source.data_dir / "tmp").glob("backup-*"))
+    assert staging.is_dir()  # the killed target's half-staged part
+    source.start()
+    target.start()
+    assert not any(p.exists() for p in left)
+    assert not staging.exists()
+    with source.client(timeout=60).backup(BackupRequest()) as download:  # works as before
+        assert sum(len(chunk) for chunk in download.chunks()) == download.trailer().data_bytes
+
+
+def _restore_quietly(agent: Agent, chunks: Iterator[bytes]) -> None:
+    with contextlib.suppress(InfrastructureError):
+        agent.client(timeout=60).restore(
+            [RestoreSource(BackupKind.FULL, chunks, StreamEncoding.ZSTD)]
+        )

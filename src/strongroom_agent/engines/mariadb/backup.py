@@ -15,7 +15,7 @@ from pathlib import Path
 
 from strongroom.contracts.backups import BackupKind
 from strongroom.contracts.errors import BadRequest, InfrastructureError
-from strongroom_agent.engines.backup import ProcessBackupStream
+from strongroom_agent.engines.backup import SCRATCH_PREFIX, ProcessBackupStream
 from strongroom_agent.engines.mariadb.config import Layout
 
 MARIABACKUP_BINARY = "/usr/bin/mariabackup"
@@ -48,7 +48,7 @@ class MariabackupStream(ProcessBackupStream):
         incremental = kind is BackupKind.INCREMENTAL
         if incremental and not parent_checkpoint:
             raise BadRequest("an incremental backup needs its parent's checkpoint")
-        work = layout.tmpdir / f"backup-{secrets.token_hex(6)}"
+        work = layout.tmpdir / f"{SCRATCH_PREFIX}{secrets.token_hex(6)}"
         work.mkdir(mode=0o700)
         (work / "lsn").mkdir()
         (work / "target").mkdir()

@@ -156,6 +156,10 @@ class MariadbEngine(MariadbAdministration):
         count = restore.stage(self.layout, parts)
         log.info("staged a restore of %d part(s)", count)
 
+    def stale_scratch(self) -> list[Path]:
+        """See `restore.stale_scratch`."""
+        return restore.stale_scratch(self.layout)
+
     def finish_restore(self) -> None:
         """Prepare and move the staged backup into place, then start with the agent's
         address and port (or those of an earlier intent) and check that the server answers."""

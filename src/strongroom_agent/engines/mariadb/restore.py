@@ -12,6 +12,7 @@ from pathlib import Path
 
 from strongroom.contracts.errors import BadRequest, Conflict, InfrastructureError
 from strongroom_agent.engines import restore as engine_restore
+from strongroom_agent.engines.backup import SCRATCH_PREFIX
 from strongroom_agent.engines.mariadb.backup import CHECKPOINT_FILE, MARIABACKUP_BINARY
 from strongroom_agent.engines.mariadb.config import Layout
 
@@ -27,6 +28,12 @@ def stage(layout: Layout, parts: Iterable[engine_restore.PartStream]) -> int:
     """Unpack every part into `part-N` of a fresh staging dir; returns the part count.
     `Conflict` if the data dir exists; on any error the staging dir is removed."""
     return engine_restore.stage(layout.datadir, staging_dir(layout), parts, _unpack_argv)
+
+
+def stale_scratch(layout: Layout) -> list[Path]:
+    """Backup work dirs, the restore staging and a half-built data dir, as they exist now."""
+    found = sorted(layout.tmpdir.glob(f"{SCRATCH_PREFIX}*"))
+    return found + [p for p in (staging_dir(layout), _partial(layout)) if p.exists()]
 
 
 def _unpack_argv(target: Path) -> list[str]:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from strongroom.contracts.agent import WalSwitch
 from strongroom.contracts.backups import BackupKind
 from strongroom.contracts.errors import BadRequest, InfrastructureError
-from strongroom_agent.engines.backup import BackupStream, ProcessBackupStream
+from strongroom_agent.engines.backup import SCRATCH_PREFIX, BackupStream, ProcessBackupStream
 from strongroom_agent.engines.postgresql.config import SUPERUSER, Layout
 from strongroom_agent.engines.postgresql.lifecycle import BIN_DIR
 from strongroom_agent.engines.postgresql.wal import RECOVERY_FILE
@@ -90,7 +90,7 @@ class BaseBackupStream(ProcessBackupStream):
 
     def __init__(self, layout: Layout, port: int) -> None:
         layout.tmpdir.mkdir(mode=0o700, exist_ok=True)
-        work = layout.tmpdir / f"backup-{secrets.token_hex(6)}"
+        work = layout.tmpdir / f"{SCRATCH_PREFIX}{secrets.token_hex(6)}"
         work.mkdir(mode=0o700)
         super().__init__(work, backup_argv(layout, port), "pg_basebackup", "pg_basebackup.log")
 

@@ -174,6 +174,10 @@ class PostgresqlEngine(PostgresqlAdministration):
         count = restore.stage(self.layout, parts)
         log.info("staged a restore of %d part(s)", count)
 
+    def stale_scratch(self) -> list[Path]:
+        """See `restore.stale_scratch`."""
+        return restore.stale_scratch(self.layout)
+
     def finish_restore(self) -> None:
         """Move the staged base backup into place, then start with the agent's address and
         port (or those of an earlier intent), recovering to the backup's end, and check that

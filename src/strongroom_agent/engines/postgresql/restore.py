@@ -15,6 +15,7 @@ from pathlib import Path
 
 from strongroom.contracts.errors import BadRequest, Conflict
 from strongroom_agent.engines import restore as engine_restore
+from strongroom_agent.engines.backup import SCRATCH_PREFIX
 from strongroom_agent.engines.postgresql import wal
 from strongroom_agent.engines.postgresql.config import Layout
 
@@ -26,6 +27,13 @@ def stage(layout: Layout, parts: Iterable[engine_restore.PartStream]) -> int:
     """Unpack every part into `part-N` of a fresh staging dir; returns the part count.
     `Conflict` if the data dir exists; on any error the staging dir is removed."""
     return engine_restore.stage(layout.datadir, layout.staging, parts, _unpack_argv)
+
+
+def stale_scratch(layout: Layout) -> list[Path]:
+    """Backup work dirs and the restore staging, as they exist now (not the restore's WAL
+    spool: a restored server may still be replaying from it)."""
+    found = sorted(layout.tmpdir.glob(f"{SCRATCH_PREFIX}*"))
+    return found + ([layout.staging] if layout.staging.exists() else [])
 
 
 def _unpack_argv(target: Path) -> list[str]:
