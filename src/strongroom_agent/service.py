@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from strongroom.contracts.agent import (
     OperationAccepted,
@@ -17,14 +16,12 @@ from strongroom.contracts.agent import (
 )
 from strongroom_agent import __version__, volume
 from strongroom_agent.administration import AdministrationService
+from strongroom_agent.boot import is_fresh_volume
 from strongroom_agent.engines.base import Engine
 from strongroom_agent.operations import OperationRunner, describe_error
 from strongroom_agent.supervisor import EngineSupervisor, RestartPolicy
 
 log = logging.getLogger(__name__)
-
-# What a fresh file system holds before anyone wrote to it (ext4 makes lost+found).
-_FRESH_VOLUME_ENTRIES = frozenset({"lost+found"})
 
 
 class AgentService:
@@ -44,14 +41,18 @@ class AgentService:
         self.supervisor = EngineSupervisor(self.engine, self.runner, policy)
         self.supervisor.start()
 
-    def initialise_at_boot(self) -> bool:
+    def initialise_at_boot(self, fresh: bool | None = None) -> bool:
         """Start the engine's secret-free initialisation (`Engine.initialise`) in the
         background if the data volume is fresh; returns whether it started. Operations
         submitted meanwhile (prepare first of all) run once it has ended, whatever its outcome:
         a failed or interrupted one is redone by `prepare`, which converges. A volume holding
         anything (an earlier boot, a prepare, a restore, a crash's leftovers) is left alone, so
-        restarting the agent never starts an engine someone stopped."""
-        if not is_fresh_volume(self.engine.env.data_dir):
+        restarting the agent never starts an engine someone stopped. `fresh`: whether the
+        volume was fresh when the agent started (`boot.head_start` may have written to it
+        since); None: look now."""
+        if fresh is None:
+            fresh = is_fresh_volume(self.engine.env.data_dir)
+        if not fresh:
             log.info("data volume in use: no engine initialisation at boot")
             return False
         self._booted.clear()
@@ -125,11 +126,3 @@ class AgentService:
         return OperationAccepted(
             operation_id=record.operation_id, kind=record.kind, state=record.state
         )
-
-
-def is_fresh_volume(data_dir: Path) -> bool:
-    """Whether the data volume holds nothing but what `mkfs` puts there."""
-    try:
-        return {entry.name for entry in data_dir.iterdir()} <= _FRESH_VOLUME_ENTRIES
-    except OSError:
-        return False

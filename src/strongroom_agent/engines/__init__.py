@@ -2,6 +2,9 @@
 
 Each engine is a sub-package exporting `ENGINE` (its `Engine` subclass); the registry finds
 them by scanning this package, so adding an engine touches nothing outside its folder.
+Importing this package (or an engine's package) imports nothing heavy: the agent's boot
+imports an engine's stdlib-only `boot` module before pydantic, the contracts and the engine
+(`strongroom_agent.boot`).
 """
 
 from __future__ import annotations
@@ -9,14 +12,19 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
+from typing import TYPE_CHECKING
 
 from strongroom.contracts.errors import ConfigError
-from strongroom_agent.engines.base import Engine, EngineEnvironment
+
+if TYPE_CHECKING:
+    from strongroom_agent.engines.base import Engine, EngineEnvironment
 
 
 @cache
 def engine_classes() -> dict[str, type[Engine]]:
     """Every engine found in this package's sub-packages, by name."""
+    from strongroom_agent.engines.base import Engine
+
     found: dict[str, type[Engine]] = {}
     for info in pkgutil.iter_modules(__path__):
         if not info.ispkg:

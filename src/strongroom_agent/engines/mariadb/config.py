@@ -40,6 +40,22 @@ class Layout:
     error_log: Path
 
 
+OS_USER = "mysql"
+"""The OS user mariadbd runs as unless the agent's settings name another."""
+
+
+def layout_for(data_dir: Path, run_dir: Path, log_dir: Path) -> Layout:
+    """Where an instance's mariadbd keeps its files, from the agent's directories."""
+    private_run = run_dir / "mariadb"
+    return Layout(
+        datadir=data_dir / "mysql",
+        tmpdir=data_dir / "tmp",
+        socket=private_run / "mariadbd.sock",
+        pidfile=private_run / "mariadbd.pid",
+        error_log=log_dir / "mariadb" / "mariadbd.err",
+    )
+
+
 def size_for(memory_mib: int) -> Sizing:
     """Sizing for a memory limit: InnoDB buffer pool about 60 % of it (never above), rounded
     down to 8 MiB with a 32 MiB floor; 100 connections per 512 MiB within [20, 4000]."""

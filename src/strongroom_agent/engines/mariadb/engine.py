@@ -43,18 +43,11 @@ class MariadbEngine(MariadbAdministration):
 
     name: ClassVar[str] = "mariadb"
     default_port: ClassVar[int] = 3306
-    default_os_user: ClassVar[str] = "mysql"
+    default_os_user: ClassVar[str] = config.OS_USER
 
     def __init__(self, env: EngineEnvironment) -> None:
         super().__init__(env)
-        private_run = env.run_dir / "mariadb"
-        self.layout = config.Layout(
-            datadir=env.data_dir / "mysql",
-            tmpdir=env.data_dir / "tmp",
-            socket=private_run / "mariadbd.sock",
-            pidfile=private_run / "mariadbd.pid",
-            error_log=env.log_dir / "mariadb" / "mariadbd.err",
-        )
+        self.layout = config.layout_for(env.data_dir, env.run_dir, env.log_dir)
         self.intent_path = env.data_dir / "strongroom-engine.json"
         self.os_user = env.os_user or self.default_os_user
         self._starting = False

@@ -1,4 +1,8 @@
-"""Bringing mariadbd's files and process into being: directories, install-db, launch, wait."""
+"""Bringing mariadbd's files and process into being: directories, install-db, launch, wait.
+
+Imports the standard library only (`sql`, with the client library, on first use): the
+agent's boot starts the install through `boot` before it imports anything heavy.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ import os
 import pwd
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 from strongroom.contracts.errors import InfrastructureError
 from strongroom_agent.engines import process
 from strongroom_agent.engines.durability import sync_then_rename
-from strongroom_agent.engines.mariadb import sql
 from strongroom_agent.engines.mariadb.config import Layout
 
 INSTALL_BINARY = "/usr/bin/mariadb-install-db"
@@ -33,7 +37,39 @@ def ensure_directories(layout: Layout, os_user: str) -> None:
         os.chown(directory, account.pw_uid, account.pw_gid)
 
 
+_early_installs: dict[Path, threading.Thread] = {}
+_early_lock = threading.Lock()
+
+
+def begin_initialise(layout: Layout, os_user: str, redo_log_size: str | None = None) -> None:
+    """`ensure_directories` and `initialise` in a background thread, started by the agent's
+    boot before its imports; the next `initialise` of the same data dir waits for it first
+    (and redoes what a failed one cleaned up)."""
+
+    def install() -> None:
+        try:
+            ensure_directories(layout, os_user)
+            if _install(layout, os_user, redo_log_size):
+                log.info("initialised data directory %s (begun at boot)", layout.datadir)
+        except Exception as exc:  # `initialise` redoes it and reports the failure
+            log.warning("install at boot failed (redone by the next prepare): %s", exc)
+
+    thread = threading.Thread(target=install, name="engine-install", daemon=True)
+    with _early_lock:
+        _early_installs[layout.datadir] = thread
+    thread.start()
+
+
 def initialise(layout: Layout, os_user: str, redo_log_size: str | None = None) -> bool:
+    """Wait for an install `begin_initialise` started, then `_install`."""
+    with _early_lock:
+        early = _early_installs.pop(layout.datadir, None)
+    if early is not None:
+        early.join()
+    return _install(layout, os_user, redo_log_size)
+
+
+def _install(layout: Layout, os_user: str, redo_log_size: str | None) -> bool:
     """Run mariadb-install-db unless the data dir exists (after `ensure_directories`: its
     temporary tables go to the private tmpdir). It installs into a sibling directory renamed
     into place at the end, so a crash mid-way leaves nothing half done; its bootstrap server
@@ -118,7 +154,7 @@ def wait_ready(layout: Layout, timeout: float, proc: subprocess.Popen[bytes] | N
     """Poll `SELECT 1` until it works; fail early if our child `proc` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if sql.probe(layout.socket).healthy:
+        if probe(layout.socket):
             return
         if proc is not None and proc.poll() is not None:
             raise InfrastructureError(
@@ -150,3 +186,10 @@ def marker(layout: Layout) -> str:
 def find_pid(layout: Layout) -> int | None:
     """The running server's pid (via its pid file), or None."""
     return process.find_server(layout.pidfile, marker(layout))
+
+
+def probe(socket: Path) -> bool:
+    """`SELECT 1` over the socket answers (the client library imported here, on first use)."""
+    from strongroom_agent.engines.mariadb import sql
+
+    return sql.probe(socket).healthy

@@ -1,7 +1,22 @@
 """The PostgreSQL engine; imports strongroom.contracts and the agent's engine base only."""
 
-from strongroom_agent.engines.postgresql.engine import PostgresqlEngine
+from __future__ import annotations
 
-ENGINE = PostgresqlEngine
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from strongroom_agent.engines.postgresql.engine import PostgresqlEngine
+
+    ENGINE = PostgresqlEngine
 
 __all__ = ["ENGINE", "PostgresqlEngine"]
+
+
+def __getattr__(name: str) -> object:
+    """`ENGINE` and `PostgresqlEngine` imported on first use, so that importing a stdlib-only module
+    of this package (`boot`) does not import the engine, pydantic and the contracts."""
+    if name in __all__:
+        from strongroom_agent.engines.postgresql.engine import PostgresqlEngine
+
+        return PostgresqlEngine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
