@@ -12,6 +12,8 @@ import argparse
 import importlib
 import logging
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: load the config, build the service, serve until stopped."""
     parser = argparse.ArgumentParser(prog="strongroom-agent", description=__doc__)
     parser.add_argument("--config", type=Path, required=True, help="JSON or TOML config file")
+    parser.add_argument(
+        "--wait-for-config",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for the config file to appear (loading meanwhile)",
+    )
     args = parser.parse_args(argv)
+    if args.wait_for_config > 0 and not wait_for_file(args.config, args.wait_for_config):
+        print(f"strongroom-agent: no config file {args.config}", file=sys.stderr)
+        return 2
     fresh = boot.head_start(args.config)  # before the imports below (~0.5 s of CPU)
 
     from strongroom.contracts.errors import ConfigError
@@ -63,6 +75,39 @@ def main(argv: list[str] | None = None) -> int:
 
     serve(create_app(service), settings)
     return 0
+
+
+PRELOADED = (
+    "strongroom_agent.settings",
+    "strongroom_agent.service",
+    "strongroom_agent.supervisor",
+    "strongroom_agent.server.app",
+    "strongroom_agent.server.tls",
+)
+"""What the agent imports whatever its configuration says (~1 s of CPU)."""
+CONFIG_POLL_SECONDS = 0.01
+
+
+def wait_for_file(path: Path, timeout: float) -> bool:
+    """Wait until `path` exists (at most `timeout` seconds), importing `PRELOADED` in the
+    background meanwhile; whether it appeared."""
+    if path.exists():
+        return True
+    threading.Thread(target=_preload, name="preload", daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(CONFIG_POLL_SECONDS)
+    return True
+
+
+def _preload() -> None:
+    for name in PRELOADED:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the main thread imports it again and reports what is wrong
+            return
 
 
 def build_service(settings: AgentSettings) -> AgentService:

@@ -20,6 +20,7 @@ class CreateSandbox(Step):
         ctx.drivers.compute.delete_sandbox(ctx.resource_id)
 
 
+AGENT_CONFIG_FILE = "agent.json"
 ENGINE_BOOT_FILE = "engine-boot.json"
 """Read by the agent beside its configuration (`strongroom_agent.cli.BOOT_FILE`)."""
 
@@ -56,9 +57,11 @@ class InstallAgentFiles(Step):
             "listen_address": facts.address("user"),
             "engine_port": facts.engine_port,
         }
-        files = {"agent.json": json.dumps(config, indent=2).encode()}
+        files = {}
         if not ctx.payload.get("restore_chain"):
             files[ENGINE_BOOT_FILE] = json.dumps({"engine": facts.datastore}).encode()
+        # Last: an agent started before this step waits for its configuration to appear.
+        files[AGENT_CONFIG_FILE] = json.dumps(config, indent=2).encode()
         ctx.drivers.compute.install_files(ctx.resource_id, files)
 
 

@@ -24,16 +24,19 @@ from strongroom.workflows.base import Workflow
 CREATE = CREATE_INSTANCE
 DELETE = DELETE_INSTANCE
 
-# What an instance is made of, in the order it is built.
+# What an instance is made of, in the order it is built. The agent starts as soon as its
+# sandbox and volume exist (it sees the mounts present at its start): its Python start-up,
+# the longest part of a create, overlaps the steps after it. It waits for its configuration,
+# written last (after the firewall and its certificates), before it does anything else.
 _BUILD: tuple[Step, ...] = (
     AllocatePorts(),
     CreateSandbox(),
-    PlugPorts(),
     CreateVolume(),
+    StartAgent(),
+    PlugPorts(),
     ApplyFirewall(),
     InstallCertificates(),
     InstallAgentFiles(),
-    StartAgent(),
 )
 
 

@@ -27,6 +27,9 @@ from strongroom.pki.issued import write_private, write_public
 MIB = 1024 * 1024
 AGENT_CONFIG = "agent.json"
 AGENT_START_TIMEOUT = 15.0
+AGENT_CONFIG_WAIT_SECONDS = 300
+"""How long a started agent waits for its configuration (a create starts it before writing
+its files) before it exits."""
 STOP_TIMEOUT = 60.0
 # The agent starts with this environment only: nothing of the control plane's (no
 # credentials, no config locations) reaches the guest.
@@ -87,9 +90,9 @@ class LocalCompute:
         )
 
     def start_agent(self, instance_id: str) -> None:
-        config = self._require_sandbox(instance_id) / AGENT_CONFIG
-        if not config.is_file():
-            raise InfrastructureError(f"no agent configuration for instance {instance_id}")
+        """Start the agent; without its configuration yet, it waits for the file (a create
+        starts it early so that its start-up overlaps the other steps)."""
+        self._require_sandbox(instance_id)
         processes.start(self._agent_process(instance_id), timeout=AGENT_START_TIMEOUT)
 
     def stop_agent(self, instance_id: str) -> None:
@@ -144,7 +147,13 @@ class LocalCompute:
         box = self.layout.sandbox_dir(instance_id)
         config = box / AGENT_CONFIG
         return processes.ProcessSpec(
-            argv=(str(self.agent_binary), "--config", str(config)),
+            argv=(
+                str(self.agent_binary),
+                "--config",
+                str(config),
+                "--wait-for-config",
+                str(AGENT_CONFIG_WAIT_SECONDS),
+            ),
             pidfile=box / "agent.pid",
             logfile=box / "agent.log",
             marker=str(config),
