@@ -19,9 +19,6 @@ FRAME_END = b"E"
 FRAME_ERROR = b"X"
 FRAME_TYPES = frozenset({FRAME_DATA, FRAME_PART, FRAME_END, FRAME_ERROR})
 MAX_FRAME_PAYLOAD = 8 * 1024 * 1024
-DATA_FRAME_BYTES = 4 * 1024 * 1024
-"""What a sender puts in one `D` frame at most: large, since each frame costs both ends a
-fixed amount of Python (a thread hop, an HTTP chunk, a TLS write), whatever its size."""
 MEDIA_TYPE = "application/vnd.strongroom.frames"
 _HEADER = struct.Struct(">cI")
 
@@ -48,7 +45,7 @@ def encode_frame(kind: bytes, payload: bytes = b"") -> bytes:
     return frame_header(kind, len(payload)) + payload
 
 
-def data_frames(chunks: Iterator[bytes], limit: int = DATA_FRAME_BYTES) -> Iterator[bytes]:
+def data_frames(chunks: Iterator[bytes], limit: int = 1 << 20) -> Iterator[bytes]:
     """`chunks` as `D` frames of at most `limit` bytes each, each yielded whole (header and
     payload in one piece: one write, one chunk of the HTTP body, per frame)."""
     for chunk in chunks:
