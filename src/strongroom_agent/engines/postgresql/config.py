@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from strongroom.contracts.agent import ParameterValue
+if TYPE_CHECKING:  # a type alias only: this module stays stdlib-only for `boot`
+    from strongroom.contracts.agent import ParameterValue
 
 SHARED_BUFFERS_RATIO = 0.25
 EFFECTIVE_CACHE_RATIO = 0.5
@@ -20,6 +22,8 @@ CONNECTIONS_PER_512_MIB = 100
 CONNECTIONS_MIN = 20
 CONNECTIONS_MAX = 2000
 SUPERUSER = "postgres"
+OS_USER = "postgres"
+"""The OS user the server runs as unless the agent's settings name another."""
 """The bootstrap superuser: the agent's, over the private socket only (peer authentication)."""
 IDENT_MAP = "agent"
 
@@ -47,6 +51,19 @@ class Layout:
     @property
     def conf(self) -> Path:
         return self.datadir / "postgresql.conf"
+
+
+def layout_for(data_dir: Path, run_dir: Path, log_dir: Path) -> Layout:
+    """Where an instance's cluster keeps its files, from the agent's directories."""
+    private_run = run_dir / "postgresql"
+    return Layout(
+        datadir=data_dir / "postgresql",
+        socket_dir=private_run,
+        pidfile=private_run / "postgres.pid",
+        log_dir=log_dir / "postgresql",
+        staging=data_dir / "restore-staging",
+        tmpdir=data_dir / "tmp",
+    )
 
 
 @dataclass(frozen=True)

@@ -48,19 +48,11 @@ class PostgresqlEngine(PostgresqlAdministration):
 
     name: ClassVar[str] = "postgresql"
     default_port: ClassVar[int] = 5432
-    default_os_user: ClassVar[str] = "postgres"
+    default_os_user: ClassVar[str] = config.OS_USER
 
     def __init__(self, env: EngineEnvironment) -> None:
         super().__init__(env)
-        private_run = env.run_dir / "postgresql"
-        self.layout = config.Layout(
-            datadir=env.data_dir / "postgresql",
-            socket_dir=private_run,
-            pidfile=private_run / "postgres.pid",
-            log_dir=env.log_dir / "postgresql",
-            staging=env.data_dir / "restore-staging",
-            tmpdir=env.data_dir / "tmp",
-        )
+        self.layout = config.layout_for(env.data_dir, env.run_dir, env.log_dir)
         self.intent_path = env.data_dir / "strongroom-engine.json"
         self.wal_spool = env.data_dir / wal.SPOOL_NAME
         self.wal_restore = env.data_dir / wal.RESTORE_SPOOL_NAME

@@ -1,5 +1,9 @@
 """Bringing the cluster's files and postmaster into being: directories, initdb, launch as
-the `postgres` OS user, wait until it answers, fast shutdown."""
+the `postgres` OS user, wait until it answers, fast shutdown.
+
+Imports the standard library only (`sql`, with the client library, on first use): the
+agent's boot starts initdb through `boot` before it imports anything heavy.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,13 @@ import pwd
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 from strongroom.contracts.errors import InfrastructureError
 from strongroom_agent.engines import process
 from strongroom_agent.engines.durability import sync_then_rename
-from strongroom_agent.engines.postgresql import sql
 from strongroom_agent.engines.postgresql.config import SUPERUSER, Layout
 
 log = logging.getLogger(__name__)
@@ -45,7 +49,39 @@ def ensure_directories(layout: Layout, os_user: str) -> None:
         directory.chmod(mode)
 
 
+_early_installs: dict[Path, threading.Thread] = {}
+_early_lock = threading.Lock()
+
+
+def begin_initialise(layout: Layout, os_user: str) -> None:
+    """`ensure_directories` and `initialise` in a background thread, started by the agent's
+    boot before its imports; the next `initialise` of the same data dir waits for it first
+    (and redoes what a failed one cleaned up)."""
+
+    def install() -> None:
+        try:
+            ensure_directories(layout, os_user)
+            if _install(layout, os_user):
+                log.info("initialised data directory %s (begun at boot)", layout.datadir)
+        except Exception as exc:  # `initialise` redoes it and reports the failure
+            log.warning("initdb at boot failed (redone by the next prepare): %s", exc)
+
+    thread = threading.Thread(target=install, name="engine-install", daemon=True)
+    with _early_lock:
+        _early_installs[layout.datadir] = thread
+    thread.start()
+
+
 def initialise(layout: Layout, os_user: str) -> bool:
+    """Wait for an initdb `begin_initialise` started, then `_install`."""
+    with _early_lock:
+        early = _early_installs.pop(layout.datadir, None)
+    if early is not None:
+        early.join()
+    return _install(layout, os_user)
+
+
+def _install(layout: Layout, os_user: str) -> bool:
     """initdb unless the data dir exists: into a sibling renamed into place at the end (a
     data dir is relocatable), so a crash mid-way leaves nothing half done; initdb skips its
     per-file syncs and the volume is flushed once before the rename (`durability`). UTF8,
@@ -134,7 +170,7 @@ def wait_ready(
     """Poll `SELECT 1` until it works; fail early if our child `proc` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if sql.probe(layout.socket_dir, port).healthy:
+        if probe(layout.socket_dir, port):
             return
         if proc is not None and proc.poll() is not None:
             raise InfrastructureError(
@@ -191,3 +227,10 @@ def marker(layout: Layout) -> str:
 def find_pid(layout: Layout) -> int | None:
     """The running postmaster's pid (via its external pid file), or None."""
     return process.find_server(layout.pidfile, marker(layout))
+
+
+def probe(socket_dir: Path, port: int) -> bool:
+    """`SELECT 1` over the socket answers (the client library imported here, on first use)."""
+    from strongroom_agent.engines.postgresql import sql
+
+    return sql.probe(socket_dir, port).healthy
