@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from strongroom.backups import compression, envelope
 from strongroom.backups.errors import BackupCorrupted, BackupKeyMismatch
 from strongroom.backups.keys import BackupKeys, MasterKey
+from strongroom.backups.readahead import read_ahead
 from strongroom.contracts.backups import BackupTrailer, StreamEncoding
 from strongroom.drivers.objectstore.base import ObjectStore
 
@@ -56,7 +57,7 @@ def store_backup(
     any failure."""
     checked = _checked_against_trailer(source)
     object_hash = hashlib.sha256()
-    plain = checked.chunks
+    plain = read_ahead(checked.chunks)  # receiving overlaps sealing, hashing and writing
     if source.encoding is StreamEncoding.NATIVE:
         plain = compression.compress(plain)
 
@@ -117,9 +118,9 @@ def open_chain(
     for stored in chain:
         verify_backup(store, stored, keys)
     parts = [envelope.unseal(store.get(stored.key), keys.get) for stored in chain]
-    if encoding is StreamEncoding.ZSTD:
-        return parts
-    return [compression.decompress(part) for part in parts]
+    if encoding is not StreamEncoding.ZSTD:
+        parts = [compression.decompress(part) for part in parts]
+    return [read_ahead(part) for part in parts]  # reading overlaps sending
 
 
 def _checked_against_trailer(source: BackupSource) -> BackupSource:
