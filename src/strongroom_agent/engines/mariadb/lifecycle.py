@@ -11,13 +11,13 @@ import os
 import pwd
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 from strongroom.contracts.errors import InfrastructureError
 from strongroom_agent.engines import process
 from strongroom_agent.engines.durability import sync_then_rename
+from strongroom_agent.engines.early import EarlyInstalls
 from strongroom_agent.engines.mariadb.config import Layout
 
 INSTALL_BINARY = "/usr/bin/mariadb-install-db"
@@ -37,8 +37,7 @@ def ensure_directories(layout: Layout, os_user: str) -> None:
         os.chown(directory, account.pw_uid, account.pw_gid)
 
 
-_early_installs: dict[Path, threading.Thread] = {}
-_early_lock = threading.Lock()
+_early = EarlyInstalls("install-db")
 
 
 def begin_initialise(layout: Layout, os_user: str, redo_log_size: str | None = None) -> None:
@@ -46,26 +45,16 @@ def begin_initialise(layout: Layout, os_user: str, redo_log_size: str | None = N
     boot before its imports; the next `initialise` of the same data dir waits for it first
     (and redoes what a failed one cleaned up)."""
 
-    def install() -> None:
-        try:
-            ensure_directories(layout, os_user)
-            if _install(layout, os_user, redo_log_size):
-                log.info("initialised data directory %s (begun at boot)", layout.datadir)
-        except Exception as exc:  # `initialise` redoes it and reports the failure
-            log.warning("install at boot failed (redone by the next prepare): %s", exc)
+    def install() -> bool:
+        ensure_directories(layout, os_user)
+        return _install(layout, os_user, redo_log_size)
 
-    thread = threading.Thread(target=install, name="engine-install", daemon=True)
-    with _early_lock:
-        _early_installs[layout.datadir] = thread
-    thread.start()
+    _early.begin(layout.datadir, install)
 
 
 def initialise(layout: Layout, os_user: str, redo_log_size: str | None = None) -> bool:
     """Wait for an install `begin_initialise` started, then `_install`."""
-    with _early_lock:
-        early = _early_installs.pop(layout.datadir, None)
-    if early is not None:
-        early.join()
+    _early.wait(layout.datadir)
     return _install(layout, os_user, redo_log_size)
 
 

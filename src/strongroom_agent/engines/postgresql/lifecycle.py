@@ -13,13 +13,13 @@ import pwd
 import shutil
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 from strongroom.contracts.errors import InfrastructureError
 from strongroom_agent.engines import process
 from strongroom_agent.engines.durability import sync_then_rename
+from strongroom_agent.engines.early import EarlyInstalls
 from strongroom_agent.engines.postgresql.config import SUPERUSER, Layout
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,7 @@ def ensure_directories(layout: Layout, os_user: str) -> None:
         directory.chmod(mode)
 
 
-_early_installs: dict[Path, threading.Thread] = {}
-_early_lock = threading.Lock()
+_early = EarlyInstalls("initdb")
 
 
 def begin_initialise(layout: Layout, os_user: str) -> None:
@@ -58,26 +57,16 @@ def begin_initialise(layout: Layout, os_user: str) -> None:
     boot before its imports; the next `initialise` of the same data dir waits for it first
     (and redoes what a failed one cleaned up)."""
 
-    def install() -> None:
-        try:
-            ensure_directories(layout, os_user)
-            if _install(layout, os_user):
-                log.info("initialised data directory %s (begun at boot)", layout.datadir)
-        except Exception as exc:  # `initialise` redoes it and reports the failure
-            log.warning("initdb at boot failed (redone by the next prepare): %s", exc)
+    def install() -> bool:
+        ensure_directories(layout, os_user)
+        return _install(layout, os_user)
 
-    thread = threading.Thread(target=install, name="engine-install", daemon=True)
-    with _early_lock:
-        _early_installs[layout.datadir] = thread
-    thread.start()
+    _early.begin(layout.datadir, install)
 
 
 def initialise(layout: Layout, os_user: str) -> bool:
     """Wait for an initdb `begin_initialise` started, then `_install`."""
-    with _early_lock:
-        early = _early_installs.pop(layout.datadir, None)
-    if early is not None:
-        early.join()
+    _early.wait(layout.datadir)
     return _install(layout, os_user)
 
 
