@@ -20,6 +20,10 @@ class WaitForAgent(Step):
     retry = RetryPolicy(attempts=2, backoff_seconds=1.0)
 
     def do(self, ctx: StepContext) -> None:
+        # Started early, the agent waits only so long for its configuration: after a long
+        # stall (a worker killed and the job resumed late) it may have given up. Starting it
+        # is idempotent: a running agent is left as it is.
+        ctx.drivers.compute.start_agent(ctx.resource_id)
         target = load_facts(ctx).guest_target()
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while not ctx.drivers.guest.health(target).reachable:
