@@ -35,14 +35,14 @@ from strongroom.contracts.errors import (
     Conflict,
     InfrastructureError,
     NotFound,
-    OverLimit,
     StrongroomError,
 )
 from strongroom.datastores import load_catalog
 from strongroom.drivers.objectstore.base import ObjectNotFound, ObjectStore
 from strongroom.drivers.objectstore.registry import open_object_store
 from strongroom.keyring import Keyring
-from strongroom.store import backups, quotas
+from strongroom.services.backup_quota import check_backup_quota
+from strongroom.store import backups
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Backup, Instance
 
@@ -266,16 +266,7 @@ class BackupRegistration:
             raise Conflict(f"The object at {target.key!r} belongs to backup {holder.id} already.")
 
     def _check_quota(self, s: Session, project_id: str, size: int) -> None:
-        limits = quotas.limits_for(s, project_id, self.settings.quotas)
-        used = backups.count(s, project_id)
-        if 0 <= limits.max_backups < used + 1:
-            raise OverLimit(f"Quota exceeded for backups: {used} of {limits.max_backups} in use.")
-        gib = (backups.stored_bytes(s, project_id) + size) / GIB
-        if 0 <= limits.max_backup_gigabytes < gib:  # the size is known: counted whole
-            raise OverLimit(
-                f"Quota exceeded for backup storage: {gib:.2f} GiB with this backup, of "
-                f"{limits.max_backup_gigabytes} GiB allowed."
-            )
+        check_backup_quota(s, project_id, self.settings.quotas, adding_bytes=size)
 
 
 def _check_stated_size(req: RegisterRequest, verified: VerifiedObject) -> None:

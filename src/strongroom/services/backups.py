@@ -12,14 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from strongroom.config import Settings
-from strongroom.contracts.errors import BadRequest, Conflict, Forbidden, NotFound, OverLimit
+from strongroom.contracts.errors import BadRequest, Conflict, Forbidden, NotFound
 from strongroom.domain.instance_status import Status
 from strongroom.identity.context import RequestContext
 from strongroom.jobs import kinds
 from strongroom.jobs.queue import UNFINISHED, JobQueue
+from strongroom.services.backup_quota import check_backup_quota
 from strongroom.services.backup_registration import BackupRegistration, RegisterRequest
 from strongroom.services.scope import check_write, visible_instance
-from strongroom.store import accounts, backups, instances, quotas
+from strongroom.store import accounts, backups, instances
 from strongroom.store.database import Database, utcnow
 from strongroom.store.models import Backup, Instance, Job
 
@@ -116,16 +117,7 @@ class BackupService:
         backups.lock_project(s, instance.project_id)  # the checks below hold until commit
         if backups.running_for(s, instance.id) is not None:
             raise Conflict(f"Instance {instance.id} has a backup in progress already.")
-        limits = quotas.limits_for(s, instance.project_id, self.settings.quotas)
-        used = backups.count(s, instance.project_id)
-        if 0 <= limits.max_backups < used + 1:
-            raise OverLimit(f"Quota exceeded for backups: {used} of {limits.max_backups} in use.")
-        gib = backups.stored_bytes(s, instance.project_id) / GIB
-        if 0 <= limits.max_backup_gigabytes <= gib:  # a new backup's size is known only after
-            raise OverLimit(
-                f"Quota exceeded for backup storage: {gib:.2f} of "
-                f"{limits.max_backup_gigabytes} GiB in use."
-            )
+        check_backup_quota(s, instance.project_id, self.settings.quotas)
         now = utcnow()
         row = Backup(
             id=str(uuid.uuid4()),
