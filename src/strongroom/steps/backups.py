@@ -54,8 +54,8 @@ class MarkBackupBuilding(Step):
 
 class StreamBackup(Step):
     """Pull the engine's backup stream (compressed by the agent) and store it (encrypted,
-    checksummed);
-    the row turns COMPLETED with size, checksum, location and checkpoint in one write.
+    checksummed); the row turns COMPLETED with size, checksum, location and checkpoint in
+    one write.
 
     A stream is never resumed: a worker that died mid-stream leaves `stream_started_at` set,
     and the job's next owner fails the backup (its object is removed by the failure
