@@ -46,6 +46,19 @@ def completed(plane: ControlPlane, tenant: Tenant, instance_id: str, **extra: An
     return str(doc["id"])
 
 
+def restored_instance(plane: ControlPlane, tenant: Tenant, backup_id: str, name: str) -> str:
+    """A new instance restored from `backup_id` (ACTIVE), created through the API."""
+    create = {"instance": {**CREATE["instance"], "name": name}}
+    create["instance"].pop("databases", None)
+    create["instance"].pop("users", None)
+    create["instance"]["restorePoint"] = {"backupRef": backup_id}
+    r = plane.client.post(plane.url(tenant, "instances"), json=create, headers=tenant.headers())
+    assert r.status_code == 200, r.text
+    restored = str(r.json()["instance"]["id"])
+    assert plane.wait_status(tenant, restored, {"ACTIVE", "ERROR"})["status"] == "ACTIVE"
+    return restored
+
+
 def objects(plane: ControlPlane) -> list[str]:
     root = plane.settings.backups.local_path(plane.settings.state_dir)
     return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
@@ -84,14 +97,7 @@ def test_full_incremental_restore_and_delete(plane: ControlPlane) -> None:
         assert r.status_code == 409 and "conflictingRequest" in r.json(), r.text
 
         # Restore the chain: the new instance has the data as of the incremental.
-        create = {"instance": {**CREATE["instance"], "name": "restored"}}
-        create["instance"].pop("databases", None)
-        create["instance"].pop("users", None)
-        create["instance"]["restorePoint"] = {"backupRef": incremental}
-        r = plane.client.post(plane.url(demo, "instances"), json=create, headers=demo.headers())
-        assert r.status_code == 200, r.text
-        restored = r.json()["instance"]["id"]
-        assert plane.wait_status(demo, restored, {"ACTIVE", "ERROR"})["status"] == "ACTIVE"
+        restored = restored_instance(plane, demo, incremental, "restored")
         assert set(engine(plane, restored)["databases"]) == {"app", "later"}
         dbs = plane.client.get(
             plane.url(demo, f"instances/{restored}/databases"), headers=demo.headers()

@@ -21,8 +21,7 @@ from strongroom.backups.keys import BackupKeys, MasterKey
 from strongroom.datastores import load_catalog
 from strongroom.keyring import Keyring
 from tests.functional.api.day2_support import active_instance, count_jobs, engine, wait_idle
-from tests.functional.api.test_backups import completed, objects
-from tests.functional.api.test_instance_lifecycle import CREATE
+from tests.functional.api.test_backups import completed, objects, restored_instance
 from tests.support.controlplane import ControlPlane, Tenant
 
 pytestmark = pytest.mark.functional
@@ -119,14 +118,7 @@ def test_register_show_restore_and_delete(plane: ControlPlane) -> None:
         assert other.status_code == 404 and "itemNotFound" in other.json()
 
         # It restores like any other backup: the new instance has the backup's data.
-        create = {"instance": {**CREATE["instance"], "name": "from-imported"}}
-        create["instance"].pop("databases", None)
-        create["instance"].pop("users", None)
-        create["instance"]["restorePoint"] = {"backupRef": imported}
-        r = plane.client.post(plane.url(admin, "instances"), json=create, headers=admin.headers())
-        assert r.status_code == 200, r.text
-        restored = r.json()["instance"]["id"]
-        assert plane.wait_status(admin, restored, {"ACTIVE", "ERROR"})["status"] == "ACTIVE"
+        restored = restored_instance(plane, admin, imported, "from-imported")
         assert set(engine(plane, restored)["databases"]) == {"app"}
 
         # Deleting it deletes its object (it owns it); the original backup keeps its own.

@@ -12,8 +12,7 @@ import pytest
 
 from strongroom.config.settings import BackupSettings
 from tests.functional.api.day2_support import active_instance, engine, wait_idle
-from tests.functional.api.test_backups import add_database, completed
-from tests.functional.api.test_instance_lifecycle import CREATE
+from tests.functional.api.test_backups import add_database, completed, restored_instance
 from tests.functional.objectstore.conftest import (
     s3_holdings,
     s3_settings,
@@ -66,14 +65,7 @@ def test_backup_restore_and_delete_through_the_store(
         stored = holdings(plane, kind, swift_server)
         assert any(full in name for name in stored) and any(incremental in n for n in stored)
 
-        create = {"instance": {**CREATE["instance"], "name": "restored"}}
-        create["instance"].pop("databases", None)
-        create["instance"].pop("users", None)
-        create["instance"]["restorePoint"] = {"backupRef": incremental}
-        r = plane.client.post(plane.url(demo, "instances"), json=create, headers=demo.headers())
-        assert r.status_code == 200, r.text
-        restored = r.json()["instance"]["id"]
-        assert plane.wait_status(demo, restored, {"ACTIVE", "ERROR"})["status"] == "ACTIVE"
+        restored = restored_instance(plane, demo, incremental, "restored")
         assert set(engine(plane, restored)["databases"]) == {"app", "later"}
 
         for backup_id in (incremental, full):
